@@ -1,0 +1,3 @@
+from .replica_consistency_hook import ReplicaConsistencyHook
+
+__all__ = ['ReplicaConsistencyHook']
