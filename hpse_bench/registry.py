@@ -54,8 +54,15 @@ TRANSFORMS = Registry(
     locations=['hpse_bench.datasets.transforms'])
 
 # Models
+# Keep in step with hpse_bench.models.MODEL_PACKAGES.
+_MODEL_LOCATIONS = [
+    'hpse_bench.models.body_models', 'hpse_bench.models.heads',
+    'hpse_bench.models.losses', 'hpse_bench.models.necks',
+    'hpse_bench.models.pretrain', 'hpse_bench.models.regressors',
+    'hpse_bench.models.utils', 'hpse_bench.checkpoint'
+]
 MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, locations=['hpse_bench.models'])
+    'model', parent=MMENGINE_MODELS, locations=_MODEL_LOCATIONS)
 MODEL_WRAPPERS = Registry(
     'model_wrapper',
     parent=MMENGINE_MODEL_WRAPPERS,
@@ -63,9 +70,9 @@ MODEL_WRAPPERS = Registry(
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer',
     parent=MMENGINE_WEIGHT_INITIALIZERS,
-    locations=['hpse_bench.models'])
+    locations=_MODEL_LOCATIONS)
 TASK_UTILS = Registry(
-    'task util', parent=MMENGINE_TASK_UTILS, locations=['hpse_bench.models'])
+    'task util', parent=MMENGINE_TASK_UTILS, locations=_MODEL_LOCATIONS)
 
 # Optimisation
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS)

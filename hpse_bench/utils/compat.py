@@ -31,6 +31,7 @@ code.
    :class:`CPUDistributedDataParallel` drops ``device_ids``. Used only when
    CUDA is unavailable; on GPUs the standard NCCL path is untouched.
 """
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -65,7 +66,11 @@ def _patch_mmcv_ext() -> None:
             _missing_op.__name__ = name
             return _missing_op
 
-    sys.modules['mmcv._ext'] = _MissingOpsModule('mmcv._ext')
+    stub = _MissingOpsModule('mmcv._ext')
+    # A spec lets importlib/pkgutil look the module up without ValueError.
+    stub.__spec__ = importlib.machinery.ModuleSpec(
+        'mmcv._ext', loader=None, origin='hpse_bench.utils.compat')
+    sys.modules['mmcv._ext'] = stub
 
 
 def _patch_checkpoint_loading() -> None:

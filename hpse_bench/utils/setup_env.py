@@ -11,10 +11,14 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         init_default_scope: make ``hpse_bench`` the current default scope
             (a new instance is created when another scope is current).
     """
-    import hpse_bench.datasets  # noqa: F401
-    import hpse_bench.engine  # noqa: F401
-    import hpse_bench.evaluation  # noqa: F401
-    import hpse_bench.models  # noqa: F401
+    import importlib
+
+    from hpse_bench.models import MODEL_PACKAGES
+    for package in MODEL_PACKAGES + [
+            'hpse_bench.checkpoint', 'hpse_bench.datasets',
+            'hpse_bench.engine', 'hpse_bench.evaluation'
+    ]:
+        importlib.import_module(package)
 
     if not init_default_scope:
         return

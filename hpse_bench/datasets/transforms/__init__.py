@@ -1,0 +1,13 @@
+from .load_human_image import LoadHumanImage  # noqa: F401
+from .pack_human_inputs import PackHumanInputs  # noqa: F401
+from .random_channel_noise import RandomChannelNoise  # noqa: F401
+from .random_human_bbox_transform import RandomHumanBBoxTransform  # noqa: F401
+from .random_human_flip import RandomHumanFlip  # noqa: F401
+from .topdown_human_affine import TopdownHumanAffine  # noqa: F401
+from .felzenszwalb_segments import FelzenszwalbSegments  # noqa: F401
+from .keypoint_multi_view import KeypointMultiView  # noqa: F401
+from .pack_multi_view_inputs import PackMultiViewInputs  # noqa: F401
+from .person_crop import PersonCrop  # noqa: F401
+from .densepose_random_flip import DensePoseRandomFlip  # noqa: F401
+from .densepose_topdown_affine import DensePoseTopdownAffine  # noqa: F401
+from .pack_densepose_inputs import PackDensePoseInputs  # noqa: F401

@@ -84,8 +84,8 @@ def similarity_transform(
 
     translation = mu_gt - scale[:, None] * np.einsum('nij,nj->ni', rotation,
                                                      mu_pred)
-    aligned = scale[:, None, None] * np.matmul(
-        pred, rotation.transpose(0, 2, 1)) + translation[:, None]
+    aligned = scale[:, None, None] * np.matmul(pred, rotation.transpose(
+        0, 2, 1)) + translation[:, None]
     if single:
         aligned = aligned[0]
     if return_params:

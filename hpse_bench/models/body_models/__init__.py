@@ -1,0 +1,20 @@
+"""Body models: SMPL, its files, keypoint conventions and cameras."""
+from .cameras import (convert_perspective_to_weak_perspective,
+                      convert_weak_perspective_to_perspective,
+                      perspective_projection, weak_perspective_projection)
+from .embedded_smpl import (EMBEDDED_SMPL_FORMAT_VERSION,
+                            J_REGRESSOR_EXTRA_NAMES, build_embedded_smpl,
+                            make_embedded_smpl)
+from .paths import check_smpl_root, get_smpl_root, smpl_model_file
+from .smpl import KEYPOINT_CONVENTIONS, SMPL, smpl_keypoints
+from .smpl_file import convert_smpl_file, load_smpl_pickle
+
+__all__ = [
+    'SMPL', 'smpl_keypoints', 'KEYPOINT_CONVENTIONS', 'get_smpl_root',
+    'check_smpl_root', 'smpl_model_file', 'build_embedded_smpl',
+    'make_embedded_smpl', 'EMBEDDED_SMPL_FORMAT_VERSION',
+    'J_REGRESSOR_EXTRA_NAMES', 'perspective_projection',
+    'weak_perspective_projection', 'convert_weak_perspective_to_perspective',
+    'convert_perspective_to_weak_perspective', 'convert_smpl_file',
+    'load_smpl_pickle'
+]

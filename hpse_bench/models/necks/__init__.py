@@ -1,0 +1,1 @@
+from .projection_mlp import ProjectionMLP  # noqa: F401

@@ -1,0 +1,11 @@
+from .base_regressor import BaseMeshRegressor, BaseRegressor
+from .hmr import HMR
+from .integral_pose import IntegralPoseRegressor
+from .pare import PARE
+from .pymaf import PyMAF
+from .smplify import SMPLify
+
+__all__ = [
+    'BaseRegressor', 'BaseMeshRegressor', 'HMR', 'PARE', 'PyMAF',
+    'IntegralPoseRegressor', 'SMPLify'
+]

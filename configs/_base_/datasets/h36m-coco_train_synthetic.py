@@ -1,0 +1,27 @@
+# h36m-coco_train.py on the embedded synthetic splits (tools/train.py writes
+# them under synthetic_data.root when missing): the same pipeline and mix,
+# small batches. Each split folder holds its HumanData file and the images
+# that the file's image_path is relative to.
+_base_ = ['./h36m-coco_train.py']
+
+# The synthetic test bases leave this key to this file, so that a config may
+# list this file and a *_test_synthetic.py side by side.
+synthetic_data = dict(root='data/synthetic')
+
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(datasets=[
+        dict(
+            type='HumanImageDataset',
+            dataset_name='h36m',
+            data_root='data/synthetic/',
+            ann_file='h36m/h36m_train.npz',
+            data_prefix=dict(img='h36m/')),
+        dict(
+            type='HumanImageDataset',
+            dataset_name='coco',
+            data_root='data/synthetic/',
+            ann_file='coco/coco_train.npz',
+            data_prefix=dict(img='coco/')),
+    ]))

@@ -1,0 +1,6 @@
+# BYOL (Grill et al., NeurIPS 2020) on ImageNet-1k, mmpretrain's config
+# unchanged (its data paths: data/imagenet/). The study's ImageNet SSL
+# baselines (Choi et al., ICLR 2023, Table 1) use such public weights; this
+# config reproduces them.
+_base_ = 'mmpretrain::byol/byol_resnet50_16xb256-coslr-200e_in1k.py'
+custom_imports = dict(imports=['hpse_bench'], allow_failed_imports=False)

@@ -1,0 +1,3 @@
+from .mixed_human_sampler import MixedHumanSampler
+
+__all__ = ['MixedHumanSampler']

@@ -1,0 +1,353 @@
+"""CPU z-buffer rasterisation of triangle meshes under a perspective camera.
+
+Several meshes (people and occluders) share one z-buffer; for every pixel the
+rasteriser reports which mesh and face is nearest to the camera, its depth and
+the perspective-correct barycentric coordinates of the pixel inside that face.
+Everything is vectorised: each front-facing face expands to the pixels of its
+bounding box (``numpy.repeat``), the edge functions keep the pixels inside
+it, and the z-test is one ``scatter_reduce(amin)`` over a 64-bit key that
+packs the depth (high 32 bits) and the face index (low 32 bits), so that the
+nearest face wins and ties are broken by face index, deterministically.
+
+Conventions (those of OpenCV and mmpose): the camera looks along +z with x to
+the right and y down; a point projects to ``u = fx * x / z + cx``,
+``v = fy * y / z + cy``; pixel ``(row, col)`` samples the image point
+``(u, v) = (col, row)``, i.e. pixel centres lie at integer coordinates.
+"""
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from scipy import sparse
+
+# Key of an empty pixel: larger than any packed (depth, face) key.
+_EMPTY_KEY = np.iinfo(np.int64).max
+
+
+@dataclass
+class Fragments:
+    """Per-pixel result of :func:`rasterize_meshes`.
+
+    Attributes:
+        mesh_id: ``(H, W)`` int32, index of the nearest mesh, -1 background.
+        face_id: ``(H, W)`` int32, index of the nearest face inside its mesh,
+            -1 background.
+        depth: ``(H, W)`` float32, camera-frame z of the surface, ``inf`` on
+            the background.
+        bary: ``(H, W, 3)`` float32 perspective-correct barycentric
+            coordinates of the pixel centre in its face (0 on background):
+            the surface point is ``sum_i bary[..., i] * face_vertex_i``.
+    """
+    mesh_id: np.ndarray
+    face_id: np.ndarray
+    depth: np.ndarray
+    bary: np.ndarray
+
+    @property
+    def foreground(self) -> np.ndarray:
+        """``(H, W)`` bool mask of pixels covered by any mesh."""
+        return self.mesh_id >= 0
+
+
+def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
+                     focal_length: Union[float, Sequence[float]],
+                     principal_point: Sequence[float],
+                     image_size: Tuple[int, int],
+                     cull_backfaces: bool = True,
+                     near: float = 1e-3) -> Fragments:
+    """Rasterise meshes given in the camera frame into one z-buffer.
+
+    Args:
+        meshes: ``(vertices (V, 3), faces (F, 3))`` pairs, vertices in the
+            camera frame (metres), faces as vertex indices.
+        focal_length: ``f`` or ``(fx, fy)`` in pixels.
+        principal_point: ``(cx, cy)`` in pixels.
+        image_size: ``(H, W)``.
+        cull_backfaces: drop faces whose outward normal (right-handed
+            winding ``(v1 - v0) x (v2 - v0)``) points away from the camera.
+            Valid for closed, outward-oriented meshes only; it saves about
+            half the work and never changes the result for such meshes.
+        near: faces with a vertex closer than this depth are dropped (no
+            clipping; scenes keep everything in front of the camera).
+
+    Returns:
+        :class:`Fragments` of the nearest surface at every pixel.
+    """
+    height, width = int(image_size[0]), int(image_size[1])
+    if height <= 0 or width <= 0:
+        raise ValueError(f'image_size must be positive, got {image_size}')
+    if len(meshes) == 0:
+        raise ValueError('rasterize_meshes needs at least one mesh')
+    # The pinhole model of cameras.perspective_projection, in float64 numpy
+    # because the rest of the rasteriser is numpy.
+    fx, fy = np.broadcast_to(
+        np.asarray(focal_length, dtype=np.float64), (2, ))
+    cx, cy = np.asarray(principal_point, dtype=np.float64)
+
+    # Per face: projected corners, 1/z of the corners, mesh and face index.
+    xs, ys, izs, mesh_of_face, face_in_mesh = [], [], [], [], []
+    for mesh_index, (vertices, faces) in enumerate(meshes):
+        vertices = np.asarray(vertices, dtype=np.float64)
+        faces = np.asarray(faces, dtype=np.int64)
+        if vertices.ndim != 2 or vertices.shape[1] != 3:
+            raise ValueError(f'mesh {mesh_index}: vertices must be (V, 3), '
+                             f'got {vertices.shape}')
+        if faces.ndim != 2 or faces.shape[1] != 3:
+            raise ValueError(f'mesh {mesh_index}: faces must be (F, 3), '
+                             f'got {faces.shape}')
+        z = vertices[:, 2]
+        # Vertices behind the near plane get a harmless depth; their faces
+        # are dropped below.
+        iz = 1.0 / np.where(z > near, z, 1.0)
+        xv = vertices[:, 0] * iz * fx + cx
+        yv = vertices[:, 1] * iz * fy + cy
+        t = faces.T
+        near_ok = (z[t[0]] > near) & (z[t[1]] > near) & (z[t[2]] > near)
+        xs.append(xv[t][:, near_ok])
+        ys.append(yv[t][:, near_ok])
+        izs.append(iz[t][:, near_ok])
+        kept = np.flatnonzero(near_ok).astype(np.int32)
+        face_in_mesh.append(kept)
+        mesh_of_face.append(np.full(len(kept), mesh_index, dtype=np.int32))
+    x0, x1, x2 = np.concatenate(xs, axis=1)
+    y0, y1, y2 = np.concatenate(ys, axis=1)
+    iz0, iz1, iz2 = np.concatenate(izs, axis=1)
+    mesh_of_face = np.concatenate(mesh_of_face)
+    face_in_mesh = np.concatenate(face_in_mesh)
+
+    # Twice the signed screen area. For z > 0 its sign is that of
+    # det[v0, v1, v2] = v0 . ((v1 - v0) x (v2 - v0)): negative for a face
+    # whose outward normal points towards the camera.
+    area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+    ok = area < -1e-12 if cull_backfaces else np.abs(area) > 1e-12
+    # Pixels whose centre may lie in the face: the bounding box, clipped.
+    xmin = np.ceil(np.minimum(np.minimum(x0, x1), x2))
+    xmax = np.floor(np.maximum(np.maximum(x0, x1), x2))
+    ymin = np.ceil(np.minimum(np.minimum(y0, y1), y2))
+    ymax = np.floor(np.maximum(np.maximum(y0, y1), y2))
+    np.clip(xmin, 0, width, out=xmin)
+    np.clip(xmax, -1, width - 1, out=xmax)
+    np.clip(ymin, 0, height, out=ymin)
+    np.clip(ymax, -1, height - 1, out=ymax)
+    ok &= (xmax >= xmin) & (ymax >= ymin)
+    sel = np.flatnonzero(ok)
+    if len(sel) == 0:
+        return _empty_fragments(height, width)
+    x0, x1, x2, y0, y1, y2, iz0, iz1, iz2, area, xmin, xmax, ymin, ymax = (
+        a[sel] for a in (x0, x1, x2, y0, y1, y2, iz0, iz1, iz2, area, xmin,
+                         xmax, ymin, ymax))
+    # Edge functions as affine maps of the pixel: w_i = a_i px + b_i py + c_i
+    # (barycentrics in screen space); 1/z = sum_i w_i / z_i is affine too.
+    inv_area = 1.0 / area
+    a0, b0 = (y1 - y2) * inv_area, (x2 - x1) * inv_area
+    c0 = (x1 * y2 - x2 * y1) * inv_area
+    a1, b1 = (y2 - y0) * inv_area, (x0 - x2) * inv_area
+    c1 = (x2 * y0 - x0 * y2) * inv_area
+    da0, da1 = iz0 - iz2, iz1 - iz2
+    az = a0 * da0 + a1 * da1
+    bz = b0 * da0 + b1 * da1
+    cz = c0 * da0 + c1 * da1 + iz2
+
+    # One candidate per (face, pixel of its bounding box).
+    box_w = (xmax - xmin + 1).astype(np.int64)
+    counts = box_w * (ymax - ymin + 1).astype(np.int64)
+    local = np.repeat(np.arange(len(sel), dtype=np.int64), counts)
+    offset = np.arange(len(local), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts)
+    bw = box_w[local]
+    px = xmin[local] + offset % bw
+    py = ymin[local] + offset // bw
+    w0 = a0[local] * px + b0[local] * py + c0[local]
+    w1 = a1[local] * px + b1[local] * py + c1[local]
+    inside = (w0 >= 0) & (w1 >= 0) & (w0 + w1 <= 1)
+    local, px, py = local[inside], px[inside], py[inside]
+    depth = 1.0 / (az[local] * px + bz[local] * py + cz[local])
+    pixel = py.astype(np.int64) * width + px.astype(np.int64)
+
+    # Positive float32 bit patterns order like the floats themselves.
+    depth_bits = depth.astype(np.float32).view(np.int32).astype(np.int64)
+    key = (depth_bits << 32) | local
+    zbuf = torch.full((height * width, ), _EMPTY_KEY, dtype=torch.int64)
+    zbuf.scatter_reduce_(
+        0, torch.from_numpy(pixel), torch.from_numpy(key), reduce='amin')
+    zbuf = zbuf.numpy()
+
+    covered = np.flatnonzero(zbuf != _EMPTY_KEY)
+    win = (zbuf[covered] & 0xFFFFFFFF).astype(np.int64)
+    # Perspective-correct barycentrics of the winning face at each covered
+    # pixel centre: b_i proportional to w_i / z_i.
+    cpx = (covered % width).astype(np.float64)
+    cpy = (covered // width).astype(np.float64)
+    w0 = a0[win] * cpx + b0[win] * cpy + c0[win]
+    w1 = a1[win] * cpx + b1[win] * cpy + c1[win]
+    w2 = 1.0 - w0 - w1
+    persp = np.stack([w0 * iz0[win], w1 * iz1[win], w2 * iz2[win]], axis=1)
+    inv_depth = persp.sum(1)
+    persp /= inv_depth[:, None]
+
+    frags = _empty_fragments(height, width)
+    glob = sel[win]
+    frags.mesh_id.reshape(-1)[covered] = mesh_of_face[glob]
+    frags.face_id.reshape(-1)[covered] = face_in_mesh[glob]
+    frags.depth.reshape(-1)[covered] = 1.0 / inv_depth
+    frags.bary.reshape(-1, 3)[covered] = persp
+    return frags
+
+
+def _empty_fragments(height: int, width: int) -> Fragments:
+    return Fragments(
+        mesh_id=np.full((height, width), -1, dtype=np.int32),
+        face_id=np.full((height, width), -1, dtype=np.int32),
+        depth=np.full((height, width), np.inf, dtype=np.float32),
+        bary=np.zeros((height, width, 3), dtype=np.float32))
+
+
+def vertex_face_incidence(faces: np.ndarray,
+                          num_vertices: int) -> sparse.csr_matrix:
+    """``(V, F)`` sparse matrix with a 1 where a vertex is a face corner."""
+    faces = np.asarray(faces, dtype=np.int64)
+    rows = faces.reshape(-1)
+    cols = np.repeat(np.arange(len(faces)), 3)
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                             shape=(num_vertices, len(faces)))
+
+
+def vertex_normals(vertices: np.ndarray,
+                   faces: np.ndarray,
+                   incidence: Optional[sparse.csr_matrix] = None
+                   ) -> np.ndarray:
+    """Area-weighted unit vertex normals of an outward-oriented mesh.
+
+    Args:
+        vertices: ``(V, 3)``.
+        faces: ``(F, 3)``.
+        incidence: ``vertex_face_incidence(faces, V)``, to reuse across
+            calls.
+
+    Returns:
+        ``(V, 3)`` unit normals.
+    """
+    vertices = np.asarray(vertices, dtype=np.float64)
+    if incidence is None:
+        incidence = vertex_face_incidence(faces, len(vertices))
+    v0, v1, v2 = (vertices[faces[:, k]] for k in range(3))
+    e1, e2 = v1 - v0, v2 - v0
+    # Cross product, written out (np.cross is slow on small rows).
+    face_normal = np.stack([
+        e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1],
+        e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2],
+        e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    ], axis=1)
+    normals = incidence @ face_normal
+    norm = np.sqrt(np.einsum('vc,vc->v', normals, normals))
+    return normals / np.maximum(norm, 1e-12)[:, None]
+
+
+def interpolate_face_attributes(frags: Fragments, mesh_index: int,
+                                face_attributes: np.ndarray) -> np.ndarray:
+    """Interpolate per-face-corner attributes at the pixels of one mesh.
+
+    Args:
+        frags: rasteriser output.
+        mesh_index: the mesh whose pixels are wanted.
+        face_attributes: ``(F, 3, C)`` attribute of every face corner.
+
+    Returns:
+        ``(N, C)`` values at the pixels ``np.nonzero(frags.mesh_id ==
+        mesh_index)``, in that (row-major) order.
+    """
+    rows, cols = np.nonzero(frags.mesh_id == mesh_index)
+    faces = frags.face_id[rows, cols]
+    bary = frags.bary[rows, cols]
+    return np.einsum('nk,nkc->nc', bary, face_attributes[faces])
+
+
+def box_mesh(center: Sequence[float], half_extent: Sequence[float],
+             rotation: np.ndarray = None) -> Tuple[np.ndarray, np.ndarray]:
+    """A closed, outward-oriented box: 8 vertices, 12 faces.
+
+    Args:
+        center: ``(3,)`` centre.
+        half_extent: ``(3,)`` half side lengths along the box axes.
+        rotation: optional ``(3, 3)`` box-to-camera rotation.
+    """
+    signs = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1)
+                      for z in (-1, 1)], dtype=np.float64)
+    vertices = signs * np.asarray(half_extent, dtype=np.float64)
+    if rotation is not None:
+        vertices = vertices @ np.asarray(rotation).T
+    vertices = vertices + np.asarray(center, dtype=np.float64)
+    # Vertex index = 4 * (x > 0) + 2 * (y > 0) + (z > 0); outward winding.
+    faces = np.array([
+        [0, 1, 3], [0, 3, 2],  # -x
+        [4, 6, 7], [4, 7, 5],  # +x
+        [0, 4, 5], [0, 5, 1],  # -y
+        [2, 3, 7], [2, 7, 6],  # +y
+        [0, 2, 6], [0, 6, 4],  # -z
+        [1, 5, 7], [1, 7, 3],  # +z
+    ], dtype=np.int64)
+    return vertices, faces
+
+
+def ellipsoid_mesh(center: Sequence[float],
+                   radii: Sequence[float],
+                   rotation: np.ndarray = None,
+                   subdivisions: int = 2) -> Tuple[np.ndarray, np.ndarray]:
+    """A closed, outward-oriented ellipsoid from a subdivided icosahedron.
+
+    Args:
+        center: ``(3,)`` centre.
+        radii: ``(3,)`` semi-axes.
+        rotation: optional ``(3, 3)`` rotation applied before translation.
+        subdivisions: number of 4-way subdivisions (2 gives 320 faces).
+    """
+    vertices, faces = _unit_icosphere(subdivisions)
+    vertices = vertices * np.asarray(radii, dtype=np.float64)
+    if rotation is not None:
+        vertices = vertices @ np.asarray(rotation).T
+    return vertices + np.asarray(center, dtype=np.float64), faces
+
+
+_ICOSPHERES = {}
+
+
+def _unit_icosphere(subdivisions: int) -> Tuple[np.ndarray, np.ndarray]:
+    if subdivisions in _ICOSPHERES:
+        return _ICOSPHERES[subdivisions]
+    t = (1.0 + 5.0**0.5) / 2.0
+    verts: List[List[float]] = [[-1, t, 0], [1, t, 0], [-1, -t, 0],
+                                [1, -t, 0], [0, -1, t], [0, 1, t],
+                                [0, -1, -t], [0, 1, -t], [t, 0, -1],
+                                [t, 0, 1], [-t, 0, -1], [-t, 0, 1]]
+    faces = [[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11],
+             [1, 5, 9], [5, 11, 4], [11, 10, 2], [10, 7, 6], [7, 1, 8],
+             [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9],
+             [4, 9, 5], [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1]]
+    for _ in range(subdivisions):
+        midpoint = {}
+
+        def mid(a: int, b: int) -> int:
+            key = (min(a, b), max(a, b))
+            if key not in midpoint:
+                verts.append([(verts[a][k] + verts[b][k]) / 2
+                              for k in range(3)])
+                midpoint[key] = len(verts) - 1
+            return midpoint[key]
+
+        new_faces = []
+        for a, b, c in faces:
+            ab, bc, ca = mid(a, b), mid(b, c), mid(c, a)
+            new_faces += [[a, ab, ca], [b, bc, ab], [c, ca, bc],
+                          [ab, bc, ca]]
+        faces = new_faces
+    v = np.asarray(verts, dtype=np.float64)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    f = np.asarray(faces, dtype=np.int64)
+    # Make the winding outward: the normal must point away from the centre.
+    tri = v[f]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    inward = np.einsum('fi,fi->f', normal, tri.mean(1)) < 0
+    f[inward] = f[inward][:, ::-1]
+    _ICOSPHERES[subdivisions] = (v, f)
+    return v, f

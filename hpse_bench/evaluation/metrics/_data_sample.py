@@ -1,0 +1,65 @@
+"""Reading fields of the data samples that metrics receive."""
+from typing import Any, Dict, Optional, Sequence
+
+import numpy as np
+from mmengine.structures import BaseDataElement
+
+from ..functional._array import as_float64
+
+
+def sample_as_dict(sample: Any) -> Dict[str, Any]:
+    """A data sample as a flat dict of its data and metainfo fields.
+
+    MMEngine's ``Evaluator`` hands metrics ``BaseDataElement.to_dict()``
+    results; a ``HumanDataSample`` passed directly is converted the same way.
+    """
+    if isinstance(sample, BaseDataElement):
+        return sample.to_dict()
+    if isinstance(sample, dict):
+        return sample
+    raise TypeError('a data sample must be a HumanDataSample (or another '
+                    f'BaseDataElement) or a dict, got {type(sample).__name__}')
+
+
+def _where(sample: Dict[str, Any]) -> str:
+    for key in ('img_path', 'sample_idx'):
+        if key in sample:
+            return f' (sample {key}={sample[key]!r})'
+    return ''
+
+
+def get_field(sample: Dict[str, Any],
+              key: str,
+              shape: Optional[Sequence[Optional[int]]] = None,
+              owner: str = 'metric') -> np.ndarray:
+    """``sample[key]`` as float64, its shape checked against ``shape``.
+
+    ``None`` in ``shape`` accepts any size on that axis.
+
+    Raises:
+        KeyError: the field is missing (the message names it and the sample).
+        ValueError: the field has the wrong shape.
+    """
+    if key not in sample:
+        raise KeyError(f'{owner} needs the field "{key}" in every data sample '
+                       f'but it is missing{_where(sample)}; present: '
+                       f'{sorted(sample)}')
+    value = as_float64(sample[key], key)
+    if shape is not None and (value.ndim != len(shape)
+                              or any(s is not None and s != v
+                                     for s, v in zip(shape, value.shape))):
+        expected = tuple('*' if s is None else s for s in shape)
+        raise ValueError(f'{owner}: "{key}" has shape {value.shape}, expected '
+                         f'{expected}{_where(sample)}')
+    return value
+
+
+def get_meta(sample: Dict[str, Any], key: str, owner: str = 'metric') -> Any:
+    """A metainfo value that must be present."""
+    if key not in sample:
+        raise KeyError(f'{owner} needs the metainfo "{key}" in every data '
+                       f'sample but it is missing{_where(sample)}')
+    value = sample[key]
+    if hasattr(value, 'item') and getattr(value, 'ndim', 1) == 0:
+        value = value.item()  # 0-d tensors/arrays become hashable scalars
+    return value
