@@ -18,14 +18,20 @@ backbone (the message lists the key prefixes found), 2 on bad arguments.
 import argparse
 import sys
 
-from hpse_bench.checkpoint import (SOURCES, BackboneExportError,
-                                   CheckpointReadError, export_backbone)
+from hpse_bench.checkpoint import (CHECKPOINT_LAYOUTS, SOURCES,
+                                   BackboneExportError, CheckpointReadError,
+                                   export_backbone)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    epilog = 'sources:\n' + '\n'.join(
+        f'  {name:<12} {layout.releases}'
+        for name, layout in CHECKPOINT_LAYOUTS.items())
     parser = argparse.ArgumentParser(
         description='Export the online ResNet encoder of a checkpoint as a '
-        'plain ResNet state dict.')
+        'plain ResNet state dict (see docs/export.md).',
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('input', help='checkpoint to read (local file)')
     parser.add_argument('output', help='file to write')
     parser.add_argument(

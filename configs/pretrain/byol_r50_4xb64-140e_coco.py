@@ -15,6 +15,9 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=64,
+    # Redefined: inherited from a package config it would carry a _scope_
+    # key that MMEngine passes on to the function.
+    collate_fn=dict(_delete_=True, type='default_collate'),
     dataset=dict(
         _delete_=True,
         type='hpse_bench.CocoPersonCropDataset',

@@ -1,7 +1,12 @@
 # SwAV (Caron et al., NeurIPS 2020; 2x224 + 6x96 crops) on ImageNet-1k,
-# mmpretrain's config unchanged (its data paths: data/imagenet/). The study's
+# mmpretrain's config with its data paths (data/imagenet/). The study's
 # ImageNet SSL baselines (Choi et al., ICLR 2023, Table 1) use such public
 # weights; this config reproduces them.
 _base_ = ('mmpretrain::swav/'
           'swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py')
 custom_imports = dict(imports=['hpse_bench'], allow_failed_imports=False)
+
+# Redefined: inherited from a package config it would carry a _scope_ key
+# that MMEngine passes on to the function.
+train_dataloader = dict(
+    collate_fn=dict(_delete_=True, type='default_collate'))

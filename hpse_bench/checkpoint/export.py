@@ -12,10 +12,11 @@ holding tensors and plain Python values only, so that it
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
+from ..version import __version__
 from .errors import BackboneExportError
 from .io import (WRAPPER_PREFIX, checkpoint_config_text, extract_state_dict,
                  file_sha256, format_keys, format_prefixes, is_remote,
@@ -88,6 +89,23 @@ def _same_tensors(a: ResNetEncoder, b: ResNetEncoder) -> bool:
                for k in a.backbone_keys)
 
 
+def _undo_ema_swap(
+        state_dict: Dict[str, torch.Tensor],
+        ema_state: Mapping[str, Any]) -> Tuple[Dict[str, torch.Tensor], str]:
+    """The gradient-trained weights of a checkpoint saved with EMAHook.
+
+    MMEngine's ``EMAHook`` saves the averaged weights under ``state_dict``
+    and moves the trained ones to ``ema_state_dict`` (as ``module.<key>``).
+    The averaged model is a momentum copy: take the trained one back.
+    """
+    trained = dict(state_dict)
+    for key in state_dict:
+        value = ema_state.get('module.' + key)
+        if isinstance(value, torch.Tensor):
+            trained[key] = value
+    return trained, 'ema_state_dict (EMAHook moved the trained weights there)'
+
+
 def extract_backbone(filename: str,
                      source: str = 'auto',
                      map_location: Any = 'cpu') -> BackboneExport:
@@ -121,6 +139,9 @@ def extract_backbone(filename: str,
         raw, container = extract_state_dict(checkpoint)
     except ValueError as err:
         raise BackboneExportError(f'{filename}: {err}') from err
+    if container == 'state_dict' and isinstance(
+            checkpoint.get('ema_state_dict'), Mapping):
+        raw, container = _undo_ema_swap(raw, checkpoint['ema_state_dict'])
     state_dict, wrapped = strip_wrapper_prefix(raw)
     wrapper = WRAPPER_PREFIX if wrapped else ''
     encoders = find_resnet_encoders(state_dict)
@@ -228,8 +249,6 @@ def extract_backbone(filename: str,
                 == 'momentum' else 'not part of the backbone')
         dropped[wrapper + prefix] = (count, what)
 
-    from hpse_bench.version import __version__
-
     meta = dict(
         source=source,
         source_reason=reason,
@@ -245,7 +264,7 @@ def extract_backbone(filename: str,
         depth=depth,
         arch=f'resnet{depth}',
         filled=filled,
-        exporter=f'hpse_bench {__version__} tools/export_backbone.py',
+        exporter=f'hpse_bench {__version__}',
     )
     return BackboneExport(exported, meta, dropped)
 

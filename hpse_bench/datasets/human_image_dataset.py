@@ -176,7 +176,7 @@ class HumanImageDataset(BaseDataset):
             num_rows = self._load_arrays(hd)
         subset = fraction_subset_indices(num_rows, self.fraction,
                                          self.fraction_seed)
-        valid = self._find_valid_rows(num_rows)
+        valid = self._find_valid_rows(num_rows, subset)
         self._rows = subset[valid[subset]]
         skipped = int(len(subset) - len(self._rows))
         if skipped:
@@ -310,8 +310,9 @@ class HumanImageDataset(BaseDataset):
             return np.array(['_'.join(map(str, v)) for v in values])
         return values.astype(str)
 
-    def _find_valid_rows(self, n: int) -> np.ndarray:
-        """Rows whose labels are finite and whose box is not empty."""
+    def _find_valid_rows(self, n: int, subset: np.ndarray) -> np.ndarray:
+        """Rows whose labels are finite and whose box is not empty; the
+        causes are counted over ``subset`` into ``num_skipped``."""
         checks = {
             'bbox_xywh': self._bbox_xywh,
             'keypoints2d': np.concatenate([self._kp2d, self._kp2d_img], 1),
@@ -323,12 +324,13 @@ class HumanImageDataset(BaseDataset):
         self.num_skipped = {}
         for name, array in checks.items():
             finite = np.isfinite(array.reshape(n, -1)).all(axis=1)
-            self.num_skipped[f'non-finite {name}'] = int((~finite).sum())
+            self.num_skipped[f'non-finite {name}'] = int(
+                (~finite[subset]).sum())
             valid &= finite
         with np.errstate(invalid='ignore'):
             empty = ~((self._bbox_xywh[:, 2] > 0) &
                       (self._bbox_xywh[:, 3] > 0))
-        self.num_skipped['empty bbox'] = int(empty.sum())
+        self.num_skipped['empty bbox'] = int(empty[subset].sum())
         return valid & ~empty
 
     @staticmethod

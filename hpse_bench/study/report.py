@@ -421,6 +421,15 @@ def write_reports(cfg: Config, stages: List[Stage], records: Dict[str, dict],
            'Annotation time uses the paper\'s model: 7 s per person for a '
            'box, 42.8 s for a box and 2D pose.']
 
+    # Study-specific sections (e.g. the second study's generalisation
+    # matrix): ``extra_reports = ['report_generalization']`` names modules
+    # of hpse_bench.study whose ``write_report(res, out_dir)`` returns
+    # Markdown lines.
+    import importlib
+    for name in cfg.get('extra_reports', []):
+        module = importlib.import_module(f'hpse_bench.study.{name}')
+        md += [''] + list(module.write_report(res, out_dir))
+
     md_path = osp.join(out_dir, 'results.md')
     with open(md_path, 'w') as f:
         f.write('\n'.join(md) + '\n')

@@ -316,6 +316,13 @@ class StudyRunner:
             for key in reversed(keys[1:]):
                 inner = f'dict({key}={inner})'
             lines.append(f'{keys[0]} = {inner}')
+        else:
+            # Random initialisation: no pre-trained weights at all.
+            keys = stage.extra['backbone_key'].split('.')
+            inner = 'dict(init_cfg=None)'
+            for key in reversed(keys[1:]):
+                inner = f'dict({key}={inner})'
+            lines.append(f'{keys[0]} = {inner}')
         text = '\n'.join(lines) + '\n'
         with open(path, 'w') as f:
             f.write(text)

@@ -118,7 +118,17 @@ def build_stages(study: Config) -> List[Stage]:
                             checkpoint=spec['checkpoint'])))
 
     for regressor, rspec in study.finetune.items():
+        # A regressor may pair with only some methods (e.g. the backbone
+        # depth must match): ``pretrain=[method, ...]`` in its spec.
+        paired = rspec.get('pretrain')
+        unknown = set(paired or []) - set(study.pretrain)
+        if unknown:
+            raise KeyError(f'finetune.{regressor}.pretrain names unknown '
+                           f'methods {sorted(unknown)}; known: '
+                           f'{sorted(study.pretrain)}')
         for method, spec in study.pretrain.items():
+            if paired is not None and method not in paired:
+                continue
             has_backbone = bool(spec.get('config') or spec.get('checkpoint'))
             for fraction in fractions:
                 for seed in seeds:

@@ -1,4 +1,7 @@
 """Export of the online ResNet encoder from every supported layout."""
+import hashlib
+import pickle
+
 import pytest
 import torch
 import torch.nn as nn
@@ -58,7 +61,6 @@ def test_export_each_layout(layout_cases, tmp_path, name):
         assert meta['method'] == case.method
     assert meta == result.meta
     # the hash of the file read, computed independently
-    import hashlib
     with open(case.path, 'rb') as f:
         assert meta['sha256'] == hashlib.sha256(f.read()).hexdigest()
 
@@ -99,7 +101,7 @@ def test_mmpose_checkpoint(mmpose_cases, tmp_path, name):
 def test_mmengine_checkpoint_needs_trusted_loader(layout_cases):
     """MMEngine training checkpoints are read through the compat loader."""
     path = layout_cases['hpse_bench_moco'].path
-    with pytest.raises(Exception):
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
         torch.load(path, map_location='cpu', weights_only=True)
     assert extract_backbone(path).meta['source'] == 'hpse_bench'
 
@@ -140,6 +142,32 @@ def test_missing_batch_counters_are_filled(tmp_path, resnet18_weights):
     torchvision_resnet18_without_fc().load_state_dict(
         saved['state_dict'], strict=True)
     assert int(saved['state_dict']['bn1.num_batches_tracked']) == 0
+
+
+def test_ema_hook_checkpoint_gives_trained_weights(tmp_path, resnet18_weights):
+    # MMEngine's EMAHook saves the averaged weights as 'state_dict' and the
+    # trained ones in 'ema_state_dict'; the export takes the trained ones.
+    from mmengine.hooks import EMAHook
+    from mmengine.model import ExponentialMovingAverage
+    from mmpretrain.models import ResNet
+
+    online, momentum = resnet18_weights
+    model = nn.Module()
+    model.backbone = ResNet(depth=18)
+    model.backbone.load_state_dict(momentum)
+    hook = EMAHook()
+    hook.ema_model = ExponentialMovingAverage(model)  # the average
+    model.backbone.load_state_dict(online)  # trained on from there
+    checkpoint = dict(state_dict=model.state_dict())
+    hook.before_save_checkpoint(None, checkpoint)
+    assert torch.equal(checkpoint['state_dict']['backbone.conv1.weight'],
+                       momentum['conv1.weight'])
+    path, out = str(tmp_path / 'ema.pth'), str(tmp_path / 'out.pth')
+    torch.save(checkpoint, path)
+    result = export_backbone(path, out, source='mmpretrain')
+    assert result.meta['container'].startswith('ema_state_dict')
+    for key, value in online.items():
+        assert torch.equal(result.state_dict[key], value), key
 
 
 def test_method_override(layout_cases, tmp_path):

@@ -280,12 +280,16 @@ def test_fraction_is_taken_before_skipping(tmp_path):
     save_human_data(str(tmp_path / 'good.npz'), data, paths)
     subset = fraction_subset_indices(40, 0.5, 0)
     data['bbox_xywh'][subset[0], :] = np.nan
+    outside = np.setdiff1d(np.arange(40), subset)[0]
+    data['keypoints3d'][outside] = np.nan  # not in the subset: not counted
     save_human_data(str(tmp_path / 'bad.npz'), data, paths)
     good = build(str(tmp_path), 'good.npz', fraction=0.5)
     bad = build(str(tmp_path), 'bad.npz', fraction=0.5)
     good_rows = [good.get_data_info(i)['row_idx'] for i in range(len(good))]
     bad_rows = [bad.get_data_info(i)['row_idx'] for i in range(len(bad))]
     assert bad_rows == good_rows[1:]
+    assert bad.num_skipped['non-finite bbox_xywh'] == 1
+    assert bad.num_skipped['non-finite keypoints3d'] == 0
 
 
 def test_indices_and_subsets(tmp_path):

@@ -23,7 +23,7 @@ def _alone(samples, metric):
 
 def _router():
     return MultiDatasetMetric(
-        metrics=dict(
+        routes=dict(
             pw3d=dict(type='HumanMeshMetric', prefix='pw3d'),
             mupots=dict(type='MuPoTSMetric', prefix='mupots')))
 

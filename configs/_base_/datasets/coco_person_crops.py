@@ -18,7 +18,7 @@ view_pipeline = [
         type='mmpretrain.RandomApply',
         transforms=[
             dict(
-                type='ColorJitter',
+                type='mmpretrain.ColorJitter',
                 brightness=0.8,
                 contrast=0.8,
                 saturation=0.8,

@@ -4,9 +4,10 @@
 # losses. Set model.use_smplify=True for SPIN's in-the-loop fitting.
 
 # An exported backbone ({'state_dict': ResNet keys}, tools/export_backbone.py)
-# or None for a random initialisation. A config that inherits this one and
-# changes it must also set model.backbone.init_cfg (MMEngine resolves base
-# variables when the base file is read).
+# or None for a random initialisation. MMEngine resolves it when this file is
+# read, so a config that inherits this one sets the backbone itself:
+#   model = dict(backbone=dict(init_cfg=dict(
+#       _delete_=True, type='Pretrained', checkpoint='backbone.pth')))
 pretrained_backbone = None
 # 'embedded' or a folder laid out like mmhuman3d's data/body_models.
 smpl_root = 'embedded'

@@ -5,7 +5,7 @@ generator so that the same seed gives the same pixels.
 None is flat: every style mixes gradients, multi-octave value noise and
 shapes, so that a network cannot segment people by colour alone.
 """
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -60,16 +60,28 @@ def _to_uint8(img: np.ndarray) -> np.ndarray:
     return np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
+def _horizon_row(rng: np.random.Generator, height: int,
+                 horizon: Optional[float], default: Tuple[float, float]) -> int:
+    """Row of the horizon (it may lie outside the image), clamped so that
+    the drawing code stays in a sane range."""
+    if horizon is None:
+        horizon = height * rng.uniform(*default)
+    return int(np.clip(horizon, -height, 2 * height))
+
+
 def studio_background(rng: np.random.Generator,
-                      size: Tuple[int, int]) -> np.ndarray:
+                      size: Tuple[int, int],
+                      horizon: Optional[float] = None) -> np.ndarray:
     """A lab-like room: a muted wall, a floor with a perspective grid, a
     few dark props and a vignette, as in Human3.6M's capture studio."""
     height, width = size
-    horizon = int(height * rng.uniform(0.45, 0.7))
+    horizon = _horizon_row(rng, height, horizon, (0.45, 0.7))
     wall = _random_color(rng, (0.0, 0.25), (0.35, 0.75))
     floor = _random_color(rng, (0.0, 0.3), (0.25, 0.6))
     img = _vertical_gradient(height, width, wall * 1.1, wall * 0.85)
-    img[horizon:] = _vertical_gradient(height - horizon, width, floor * 0.8,
+    if horizon < height:
+        top = max(horizon, 0)
+        img[top:] = _vertical_gradient(height - top, width, floor * 0.8,
                                        floor * 1.15)
     # Floor tiles: lines converging to a vanishing point on the horizon.
     vx = rng.uniform(0.2, 0.8) * width
@@ -99,9 +111,11 @@ def studio_background(rng: np.random.Generator,
 
 
 def clutter_background(rng: np.random.Generator,
-                       size: Tuple[int, int]) -> np.ndarray:
+                       size: Tuple[int, int],
+                       horizon: Optional[float] = None) -> np.ndarray:
     """Coloured noise, gradients and many random shapes, as in the varied
-    indoor and outdoor scenes of COCO."""
+    indoor and outdoor scenes of COCO (no horizon: ``horizon`` is
+    ignored)."""
     height, width = size
     c0, c1 = _random_color(rng), _random_color(rng)
     noise = value_noise(rng, size, octaves=5, base_cells=2)[..., None]
@@ -154,17 +168,20 @@ def clutter_background(rng: np.random.Generator,
 
 
 def outdoor_background(rng: np.random.Generator,
-                       size: Tuple[int, int]) -> np.ndarray:
+                       size: Tuple[int, int],
+                       horizon: Optional[float] = None) -> np.ndarray:
     """Sky, facades with windows, trees and pavement, as in 3DPW's city
     sequences."""
     height, width = size
-    horizon = int(height * rng.uniform(0.35, 0.65))
+    horizon = _horizon_row(rng, height, horizon, (0.35, 0.65))
     sky_top = np.array([0.35, 0.55, 0.85], np.float32) * rng.uniform(0.7, 1)
     sky_bottom = np.array([0.75, 0.82, 0.9], np.float32) * rng.uniform(
         0.8, 1)
     img = _vertical_gradient(height, width, sky_top, sky_bottom)
     ground = _random_color(rng, (0.0, 0.35), (0.25, 0.6))
-    img[horizon:] = _vertical_gradient(height - horizon, width, ground,
+    if horizon < height:
+        top = max(horizon, 0)
+        img[top:] = _vertical_gradient(height - top, width, ground,
                                        ground * 0.7)
     # Facades: rectangles standing on the horizon, each with windows.
     x = -rng.uniform(0, 0.2) * width
@@ -205,8 +222,7 @@ def outdoor_background(rng: np.random.Generator,
     return _to_uint8(img)
 
 
-BACKGROUNDS: Dict[str, Callable[[np.random.Generator, Tuple[int, int]],
-                                np.ndarray]] = {
+BACKGROUNDS: Dict[str, Callable[..., np.ndarray]] = {
                                     'studio': studio_background,
                                     'clutter': clutter_background,
                                     'outdoor': outdoor_background,
@@ -216,8 +232,13 @@ BACKGROUNDS: Dict[str, Callable[[np.random.Generator, Tuple[int, int]],
 def render_background(style: str,
                       rng: np.random.Generator,
                       size: Tuple[int, int],
+                      horizon: Optional[float] = None,
                       downscale: int = 2) -> np.ndarray:
     """An ``(H, W, 3)`` uint8 RGB background of the named style.
+
+    ``horizon`` is the image row of the ground's vanishing line (from the
+    camera's pitch), so that people standing on the ground plane stand on
+    the drawn floor; random when None.
 
     It is drawn at ``1 / downscale`` of the size and upsampled: a quarter
     of the cost, and a background slightly softer than the people in front
@@ -228,7 +249,8 @@ def render_background(style: str,
                        f'{sorted(BACKGROUNDS)}')
     height, width = int(size[0]), int(size[1])
     small = (max(1, height // downscale), max(1, width // downscale))
-    img = BACKGROUNDS[style](rng, small)
+    img = BACKGROUNDS[style](rng, small, None if horizon is None else
+                             horizon * small[0] / height)
     if small != (height, width):
         img = cv2.resize(img, (width, height), interpolation=cv2.INTER_LINEAR)
     return img

@@ -46,7 +46,7 @@ import torch
 from filelock import FileLock
 from mmengine.logging import print_log
 
-from .generator import SPLIT_SUBSETS, SyntheticHumanGenerator
+from .generator import GROUP_SIZE, SPLIT_SUBSETS, SyntheticHumanGenerator
 from .writers import human_data_keypoints, write_coco_json, write_human_data
 
 #: Bump when the generator's output changes, so old caches are rebuilt.
@@ -90,8 +90,8 @@ def resolve_num_images(num_images: NumImages) -> Dict[str, Dict[str, int]]:
                         f'splits, got {type(num_images).__name__}')
     unknown = sorted(set(num_images) - set(SPLITS))
     if unknown:
-        raise KeyError(f'unknown synthetic split(s) {unknown}; the splits '
-                       f'are {list(SPLITS)}')
+        raise KeyError(f'unknown synthetic split(s) {", ".join(unknown)}; '
+                       f'the splits are {", ".join(SPLITS)}')
     out = {}
     for split in SPLITS:
         if split not in num_images:
@@ -102,7 +102,7 @@ def resolve_num_images(num_images: NumImages) -> Dict[str, Dict[str, int]]:
             bad = sorted(set(value) - set(subsets))
             if bad:
                 raise KeyError(f'synthetic split "{split}" has subsets '
-                               f'{list(subsets)}, not {bad}')
+                               f'{", ".join(subsets)}, not {", ".join(bad)}')
             sizes = {s: int(value.get(s, 0)) for s in subsets}
         else:
             n = int(value)
@@ -121,8 +121,9 @@ def resolve_num_images(num_images: NumImages) -> Dict[str, Dict[str, int]]:
 def _resolve_options(size_options: Dict[str, Any]) -> Dict[str, Any]:
     unknown = sorted(set(size_options) - set(DEFAULT_OPTIONS))
     if unknown:
-        raise TypeError(f'unknown synthetic data option(s) {unknown}; '
-                        f'known: {sorted(DEFAULT_OPTIONS)}')
+        raise TypeError(f'unknown synthetic data option(s) '
+                        f'{", ".join(unknown)}; known: '
+                        f'{", ".join(sorted(DEFAULT_OPTIONS))}')
     options = dict(DEFAULT_OPTIONS, **size_options)
     for key in ('image_size', 'multi_person_image_size'):
         size = options[key]
@@ -285,7 +286,8 @@ def split_files(root: str, split: str) -> Dict[str, Dict[str, str]]:
     generated = manifest['num_images']
     if split not in generated:
         raise KeyError(f'synthetic split "{split}" is not in "{root}"; '
-                       f'available splits: {available_splits(root)}')
+                       'available splits: '
+                       f'{", ".join(available_splits(root)) or "none"}')
     out = {}
     for subset, n in generated[split].items():
         if n == 0:
@@ -307,21 +309,28 @@ def split_files(root: str, split: str) -> Dict[str, Dict[str, str]]:
 _WORKER: Dict[str, Any] = {}
 
 
-def _init_worker(options: Dict[str, Any], out_dir: str, seed: int) -> None:
-    # One thread per process: the work is split across processes, and
-    # float results must not depend on the thread count.
-    torch.set_num_threads(1)
+def make_generator(**size_options: Any) -> SyntheticHumanGenerator:
+    """The generator ``ensure_synthetic_data`` uses for these options
+    (``DEFAULT_OPTIONS`` keys), e.g. to re-render an image in memory."""
+    options = _resolve_options(size_options)
     sizes = {
         split: tuple(options['multi_person_image_size']
                      if split in MULTI_PERSON_SPLITS else
                      options['image_size'])
         for split in SPLITS
     }
-    _WORKER['generator'] = SyntheticHumanGenerator(
+    return SyntheticHumanGenerator(
         smpl_root=options['smpl_root'],
         dp_points=options['dp_points'],
         image_sizes=sizes,
         jpeg_quality=options['jpeg_quality'])
+
+
+def _init_worker(options: Dict[str, Any], out_dir: str, seed: int) -> None:
+    # One thread per process: the work is split across processes, and
+    # float results must not depend on the thread count.
+    torch.set_num_threads(1)
+    _WORKER['generator'] = make_generator(**options)
     _WORKER['out_dir'] = out_dir
     _WORKER['seed'] = seed
 
@@ -331,54 +340,63 @@ def image_file(split: str, subset: str, index: int) -> str:
     return osp.join(split, 'images', subset, f'{index:06d}.jpg')
 
 
-def _make_image(item: Tuple[str, str, int]) -> Dict[str, Any]:
-    """Render one image, write its JPEG, return its labels."""
-    split, subset, index = item
+def _make_group(item: Tuple[str, str, int, int]) -> List[Dict[str, Any]]:
+    """Render a group of images, write their JPEGs, return their labels."""
+    split, subset, start, stop = item
     gen: SyntheticHumanGenerator = _WORKER['generator']
-    result = gen.generate(split, subset, index, seed=_WORKER['seed'])
-    rel = image_file(split, subset, index)
-    with open(osp.join(_WORKER['out_dir'], rel), 'wb') as f:
-        f.write(gen.encode_jpeg(result.image))
-    people = []
-    for p in result.people:
-        person = dict(
-            bbox=p.bbox,
-            area=p.area,
-            keypoints=p.keypoints,
-            smpl=p.smpl,
-            keypoints3d=p.keypoints3d,
-            keypoints2d=p.keypoints2d)
-        if split == 'coco':
-            person.update(segmentation=p.segmentation,
-                          densepose=p.densepose)
-        people.append(person)
-    height, width = result.image.shape[:2]
-    return dict(
-        split=split,
-        subset=subset,
-        index=index,
-        height=height,
-        width=width,
-        focal_length=result.camera.focal_length,
-        principal_point=np.asarray(result.camera.principal_point),
-        people=people)
+    results = gen.generate_group(split, subset, start, range(start, stop),
+                                 seed=_WORKER['seed'])
+    records = []
+    for index, result in zip(range(start, stop), results):
+        rel = image_file(split, subset, index)
+        with open(osp.join(_WORKER['out_dir'], rel), 'wb') as f:
+            f.write(gen.encode_jpeg(result.image))
+        people = []
+        for p in result.people:
+            person = dict(
+                bbox=p.bbox,
+                area=p.area,
+                keypoints=p.keypoints,
+                smpl=p.smpl,
+                keypoints3d=p.keypoints3d,
+                keypoints2d=p.keypoints2d)
+            if split == 'coco':
+                person.update(
+                    segmentation=p.segmentation, densepose=p.densepose)
+            people.append(person)
+        height, width = result.image.shape[:2]
+        records.append(
+            dict(
+                split=split,
+                subset=subset,
+                index=index,
+                height=height,
+                width=width,
+                focal_length=result.camera.focal_length,
+                principal_point=np.asarray(result.camera.principal_point),
+                people=people))
+    return records
 
 
-def _map(items: List[Tuple[str, str, int]], options: Dict[str, Any],
+def _map(groups: List[Tuple[str, str, int, int]], options: Dict[str, Any],
          out_dir: str, seed: int, workers: int,
          progress: bool) -> Iterable[Dict[str, Any]]:
+    """Render the groups (in order), in this process or in a pool."""
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(items), desc='synthetic data', unit='img')
+        bar = tqdm(
+            total=sum(stop - start for _, _, start, stop in groups),
+            desc='synthetic data',
+            unit='img')
     if workers <= 1:
         threads = torch.get_num_threads()
         try:
             _init_worker(options, out_dir, seed)
-            for item in items:
-                yield _make_image(item)
+            for records in map(_make_group, groups):
+                yield from records
                 if bar is not None:
-                    bar.update()
+                    bar.update(len(records))
         finally:
             torch.set_num_threads(threads)
             _WORKER.clear()
@@ -388,10 +406,10 @@ def _map(items: List[Tuple[str, str, int]], options: Dict[str, Any],
         ctx = multiprocessing.get_context(method)
         with ctx.Pool(workers, _init_worker,
                       (options, out_dir, seed)) as pool:
-            for record in pool.imap(_make_image, items, chunksize=4):
-                yield record
+            for records in pool.imap(_make_group, groups):
+                yield from records
                 if bar is not None:
-                    bar.update()
+                    bar.update(len(records))
     if bar is not None:
         bar.close()
 
@@ -408,15 +426,17 @@ def generate_synthetic_data(out_dir: str, request: Dict[str, Any],
         progress: show a tqdm bar.
     """
     seed = request['seed']
-    items = []
+    # Work comes in the generator's fixed groups of consecutive images.
+    groups = []
     for split, sizes in request['num_images'].items():
         for subset, n in sizes.items():
             if n > 0:
                 os.makedirs(osp.join(out_dir, split, 'images', subset),
                             exist_ok=True)
-            items += [(split, subset, i) for i in range(n)]
+            groups += [(split, subset, start, min(start + GROUP_SIZE, n))
+                       for start in range(0, n, GROUP_SIZE)]
     records: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
-    for record in _map(items, request['options'], out_dir, seed, workers,
+    for record in _map(groups, request['options'], out_dir, seed, workers,
                        progress):
         records.setdefault((record['split'], record['subset']),
                            []).append(record)

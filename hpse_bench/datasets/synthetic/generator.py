@@ -43,7 +43,7 @@ from .backgrounds import render_background
 from .pose_prior import PosePrior
 from .rasterizer import (Fragments, rasterize_meshes, vertex_face_incidence,
                          vertex_normals)
-from .scene import (Camera, PersonParams, SplitStyle, place_people,
+from .scene import (Camera, Occluder, PersonParams, SplitStyle, place_people,
                     sample_camera, sample_light, sample_occluders,
                     sample_people)
 from .textures import (BodySurface, albedo, fabric_noise, lambert,
@@ -171,8 +171,7 @@ class SyntheticImage:
         person_map: ``(H, W)`` int8, index of the person seen at each pixel,
             -1 for background and occluders.
         part_map: ``(H, W)`` uint8 DensePose chart 1..24 seen at each pixel,
-            0 elsewhere.
-        uv_map: ``(H, W, 2)`` float32 DensePose U, V (0 elsewhere).
+            0 elsewhere (``uv_map`` gives U, V).
         fragments: the rasteriser output (mesh ids: people first, then
             occluders).
     """
@@ -181,8 +180,24 @@ class SyntheticImage:
     people: List[PersonLabels]
     person_map: np.ndarray
     part_map: np.ndarray
-    uv_map: np.ndarray
     fragments: Fragments
+    face_uv: np.ndarray
+
+    def uv_map(self) -> np.ndarray:
+        """``(H, W, 2)`` float32 DensePose U, V where a person is seen, 0
+        elsewhere (interpolated from the body model's per-corner U, V)."""
+        out = np.zeros(self.part_map.shape + (2, ), np.float32)
+        sel = self.person_map >= 0
+        out[sel] = uv_at(self.fragments, self.face_uv, *np.nonzero(sel))
+        return out
+
+
+def uv_at(frags: Fragments, face_uv: np.ndarray, rows: np.ndarray,
+          cols: np.ndarray) -> np.ndarray:
+    """DensePose ``(N, 2)`` U, V at pixels of the body mesh: the face's
+    per-corner U, V interpolated with the pixel's barycentrics."""
+    face = frags.face_id[rows, cols]
+    return np.einsum('nk,nkc->nc', frags.bary[rows, cols], face_uv[face])
 
 
 def project(points: np.ndarray, focal_length: float,
@@ -217,20 +232,23 @@ class SyntheticHumanGenerator:
         image_sizes: optional ``{split: (H, W)}`` overriding the split
             styles' image sizes.
         jpeg_quality: JPEG quality of :meth:`encode_jpeg`.
+        styles: optional extra or replacement ``{split: SplitStyle}``
+            (a new split accepts any subset name).
     """
 
     def __init__(self,
                  smpl_root: str = 'embedded',
                  dp_points: int = 100,
                  image_sizes: Optional[Dict[str, Tuple[int, int]]] = None,
-                 jpeg_quality: int = 92) -> None:
+                 jpeg_quality: int = 92,
+                 styles: Optional[Dict[str, SplitStyle]] = None) -> None:
         from hpse_bench.models.body_models import SMPL, get_smpl_root
         self.smpl_root = get_smpl_root(smpl_root)
         self.body_model = SMPL(smpl_root=smpl_root)
         self.body_model.eval()
         self.dp_points = int(dp_points)
         self.jpeg_quality = int(jpeg_quality)
-        self.styles = dict(SPLIT_STYLES)
+        self.styles = dict(SPLIT_STYLES, **(styles or {}))
         for split, size in (image_sizes or {}).items():
             self.styles[split] = replace(
                 self._style(split), image_size=(int(size[0]), int(size[1])))
@@ -254,7 +272,7 @@ class SyntheticHumanGenerator:
     def _style(self, split: str) -> SplitStyle:
         if split not in self.styles:
             raise KeyError(f'unknown synthetic split "{split}"; known: '
-                           f'{sorted(self.styles)}')
+                           f'{", ".join(sorted(self.styles))}')
         return self.styles[split]
 
     def _faces(self) -> np.ndarray:
@@ -308,9 +326,10 @@ class SyntheticHumanGenerator:
             seed: data seed.
         """
         style = self._style(split)
-        if subset not in SPLIT_SUBSETS[split]:
+        if split in SPLIT_SUBSETS and subset not in SPLIT_SUBSETS[split]:
             raise KeyError(f'split "{split}" has subsets '
-                           f'{SPLIT_SUBSETS[split]}, not "{subset}"')
+                           f'{", ".join(SPLIT_SUBSETS[split])}, not '
+                           f'"{subset}"')
         if start % GROUP_SIZE or any(
                 not start <= i < start + GROUP_SIZE for i in indices):
             raise ValueError(f'indices {list(indices)} are not in the group '
@@ -388,8 +407,13 @@ class SyntheticHumanGenerator:
         occluders = sample_occluders(rng, style, list(posed['vertices']))
         light = sample_light(rng, style)
         appearances = [sample_appearance(rng, self.surface) for _ in people]
+        # The ground's vanishing line: where the level forward direction
+        # (at infinity) projects.
+        forward = tilt.apply([0.0, 0.0, 1.0])
+        horizon = (camera.principal_point[1] +
+                   camera.focal_length * forward[1] / max(forward[2], 1e-6))
         background = render_background(style.background, rng,
-                                       style.image_size)
+                                       style.image_size, horizon)
         return dict(
             camera=camera,
             people=people,
@@ -398,6 +422,44 @@ class SyntheticHumanGenerator:
             light=light,
             appearances=appearances,
             background=background)
+
+    def render_people(self,
+                      camera: Camera,
+                      people: Sequence[PersonParams],
+                      occluders: Sequence[Occluder] = (),
+                      split: str = 'coco',
+                      seed: int = 0) -> SyntheticImage:
+        """Render and label a given scene (people with their ``transl``, in
+        the camera frame), e.g. to check labels on a chosen configuration.
+        Looks, light and background are drawn from ``seed`` in the style of
+        ``split``.
+
+        Raises:
+            ValueError: a person is too hidden to be labelled (fewer than
+                ``MIN_VISIBLE_PIXELS`` pixels or ``MIN_VISIBLE_KEYPOINTS``
+                visible keypoints) or reaches behind the camera.
+        """
+        style = replace(self._style(split), image_size=camera.image_size)
+        rng = np.random.default_rng(seed)
+        people = list(people)
+        out = self._forward_many([people])[0]
+        transl = np.stack([np.asarray(p.transl, np.float64) for p in people])
+        posed = {k: v + transl[:, None] for k, v in out.items() if v.ndim == 3}
+        scene = dict(
+            camera=camera,
+            people=people,
+            posed=posed,
+            occluders=list(occluders),
+            light=sample_light(rng, style),
+            appearances=[sample_appearance(rng, self.surface)
+                         for _ in people],
+            background=render_background(style.background, rng,
+                                         camera.image_size))
+        result, hidden = self._render(rng, style, scene)
+        if hidden:
+            raise ValueError(f'people {hidden} are too hidden to be labelled '
+                             'or reach behind the camera')
+        return result
 
     @staticmethod
     def _drop_people(scene: dict, drop: List[int]) -> dict:
@@ -433,16 +495,12 @@ class SyntheticHumanGenerator:
                               -1).astype(np.int8)
         is_person = person_map >= 0
         part_map = np.zeros((height, width), np.uint8)
-        uv_map = np.zeros((height, width, 2), np.float32)
-        face = frags.face_id[is_person]
-        bary = frags.bary[is_person]
-        part_map[is_person] = self.face_charts[face]
-        uv_map[is_person] = np.einsum('nk,nkc->nc', bary, self.face_uv[face])
+        part_map[is_person] = self.face_charts[frags.face_id[is_person]]
 
         labels, hidden = [], []
         for i in range(num_people):
             person = self._label_person(rng, i, people[i], posed, camera,
-                                        frags, person_map, part_map, uv_map)
+                                        frags, person_map, part_map)
             if person is None:
                 hidden.append(i)
             labels.append(person)
@@ -451,13 +509,13 @@ class SyntheticHumanGenerator:
 
         image = self._shade(scene, frags, num_people)
         return SyntheticImage(image, camera, labels, person_map, part_map,
-                              uv_map, frags), []
+                              frags, self.face_uv), []
 
     def _label_person(self, rng: np.random.Generator, i: int,
                       params: PersonParams, posed: Dict[str, np.ndarray],
                       camera: Camera, frags: Fragments,
-                      person_map: np.ndarray, part_map: np.ndarray,
-                      uv_map: np.ndarray) -> Optional[PersonLabels]:
+                      person_map: np.ndarray,
+                      part_map: np.ndarray) -> Optional[PersonLabels]:
         height, width = camera.image_size
         mask = person_map == i
         area = int(mask.sum())
@@ -483,7 +541,7 @@ class SyntheticHumanGenerator:
                                          part_map, (height, width))
         if (keypoints[:, 2] == 2).sum() < MIN_VISIBLE_KEYPOINTS:
             return None
-        densepose = self._densepose(rng, mask, bbox, part_map, uv_map)
+        densepose = self._densepose(rng, mask, bbox, part_map, frags)
         return PersonLabels(
             bbox=bbox,
             area=area,
@@ -525,7 +583,7 @@ class SyntheticHumanGenerator:
 
     def _densepose(self, rng: np.random.Generator, mask: np.ndarray,
                    bbox: np.ndarray, part_map: np.ndarray,
-                   uv_map: np.ndarray) -> Dict[str, list]:
+                   frags: Fragments) -> Dict[str, list]:
         """COCO-DensePose fields of one person (box frame 256x256)."""
         x0, y0, w, h = bbox
         rows, cols = np.nonzero(mask)
@@ -535,7 +593,7 @@ class SyntheticHumanGenerator:
         # Pixel (row, col) covers [col, col + 1): its centre is col + 0.5.
         dp_x = (cols + 0.5 - x0) * 256.0 / w
         dp_y = (rows + 0.5 - y0) * 256.0 / h
-        uv = uv_map[rows, cols]
+        uv = uv_at(frags, self.face_uv, rows, cols)
         # Coarse part masks: sample the part map at the 256x256 cell
         # centres of the box.
         cell = (np.arange(256) + 0.5) / 256.0

@@ -103,51 +103,54 @@ def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
         xv = vertices[:, 0] * iz * fx + cx
         yv = vertices[:, 1] * iz * fy + cy
         t = faces.T
-        near_ok = (z[t[0]] > near) & (z[t[1]] > near) & (z[t[2]] > near)
-        xs.append(xv[t][:, near_ok])
-        ys.append(yv[t][:, near_ok])
-        izs.append(iz[t][:, near_ok])
-        kept = np.flatnonzero(near_ok).astype(np.int32)
+        if z.min() > near:
+            kept = np.arange(len(faces), dtype=np.int32)
+        else:
+            kept = np.flatnonzero((z[t] > near).all(0)).astype(np.int32)
+            t = t[:, kept]
+        xs.append(xv[t])
+        ys.append(yv[t])
+        izs.append(iz[t])
         face_in_mesh.append(kept)
         mesh_of_face.append(np.full(len(kept), mesh_index, dtype=np.int32))
-    x0, x1, x2 = np.concatenate(xs, axis=1)
-    y0, y1, y2 = np.concatenate(ys, axis=1)
-    iz0, iz1, iz2 = np.concatenate(izs, axis=1)
+    if len(meshes) == 1:
+        (x0, x1, x2), (y0, y1, y2), (iz0, iz1, iz2) = xs[0], ys[0], izs[0]
+    else:
+        x0, x1, x2 = np.concatenate(xs, axis=1)
+        y0, y1, y2 = np.concatenate(ys, axis=1)
+        iz0, iz1, iz2 = np.concatenate(izs, axis=1)
     mesh_of_face = np.concatenate(mesh_of_face)
     face_in_mesh = np.concatenate(face_in_mesh)
 
     # Twice the signed screen area. For z > 0 its sign is that of
     # det[v0, v1, v2] = v0 . ((v1 - v0) x (v2 - v0)): negative for a face
     # whose outward normal points towards the camera.
-    area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+    e1x, e1y, e2x, e2y = x1 - x0, y1 - y0, x2 - x0, y2 - y0
+    area = e1x * e2y - e2x * e1y
     ok = area < -1e-12 if cull_backfaces else np.abs(area) > 1e-12
     # Pixels whose centre may lie in the face: the bounding box, clipped.
     xmin = np.ceil(np.minimum(np.minimum(x0, x1), x2))
     xmax = np.floor(np.maximum(np.maximum(x0, x1), x2))
     ymin = np.ceil(np.minimum(np.minimum(y0, y1), y2))
     ymax = np.floor(np.maximum(np.maximum(y0, y1), y2))
-    np.clip(xmin, 0, width, out=xmin)
-    np.clip(xmax, -1, width - 1, out=xmax)
-    np.clip(ymin, 0, height, out=ymin)
-    np.clip(ymax, -1, height - 1, out=ymax)
+    np.maximum(xmin, 0, out=xmin)
+    np.minimum(xmax, width - 1, out=xmax)
+    np.maximum(ymin, 0, out=ymin)
+    np.minimum(ymax, height - 1, out=ymax)
     ok &= (xmax >= xmin) & (ymax >= ymin)
     sel = np.flatnonzero(ok)
     if len(sel) == 0:
         return _empty_fragments(height, width)
-    x0, x1, x2, y0, y1, y2, iz0, iz1, iz2, area, xmin, xmax, ymin, ymax = (
-        a[sel] for a in (x0, x1, x2, y0, y1, y2, iz0, iz1, iz2, area, xmin,
-                         xmax, ymin, ymax))
-    # Edge functions as affine maps of the pixel: w_i = a_i px + b_i py + c_i
-    # (barycentrics in screen space); 1/z = sum_i w_i / z_i is affine too.
+    x0, y0, e1x, e1y, e2x, e2y, iz0, iz1, iz2, area, xmin, xmax, ymin, ymax = (
+        a[sel] for a in (x0, y0, e1x, e1y, e2x, e2y, iz0, iz1, iz2, area,
+                         xmin, xmax, ymin, ymax))
+    # With d = p - v0, the screen-space barycentrics of corners 1 and 2 are
+    # w1 = (d x e2) / area and w2 = (e1 x d) / area (relative coordinates
+    # avoid cancellation); w0 = 1 - w1 - w2, and 1/z = sum_i w_i / z_i.
     inv_area = 1.0 / area
-    a0, b0 = (y1 - y2) * inv_area, (x2 - x1) * inv_area
-    c0 = (x1 * y2 - x2 * y1) * inv_area
-    a1, b1 = (y2 - y0) * inv_area, (x0 - x2) * inv_area
-    c1 = (x2 * y0 - x0 * y2) * inv_area
-    da0, da1 = iz0 - iz2, iz1 - iz2
-    az = a0 * da0 + a1 * da1
-    bz = b0 * da0 + b1 * da1
-    cz = c0 * da0 + c1 * da1 + iz2
+    a1, b1 = e2y * inv_area, -e2x * inv_area
+    a2, b2 = -e1y * inv_area, e1x * inv_area
+    dz1, dz2 = iz1 - iz0, iz2 - iz0
 
     # One candidate per (face, pixel of its bounding box).
     box_w = (xmax - xmin + 1).astype(np.int64)
@@ -155,14 +158,17 @@ def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
     local = np.repeat(np.arange(len(sel), dtype=np.int64), counts)
     offset = np.arange(len(local), dtype=np.int64) - np.repeat(
         np.cumsum(counts) - counts, counts)
-    bw = box_w[local]
-    px = xmin[local] + offset % bw
-    py = ymin[local] + offset // bw
-    w0 = a0[local] * px + b0[local] * py + c0[local]
-    w1 = a1[local] * px + b1[local] * py + c1[local]
-    inside = (w0 >= 0) & (w1 >= 0) & (w0 + w1 <= 1)
+    row, col = np.divmod(offset, box_w[local])
+    px = xmin[local] + col
+    py = ymin[local] + row
+    dx = px - x0[local]
+    dy = py - y0[local]
+    w1 = a1[local] * dx + b1[local] * dy
+    w2 = a2[local] * dx + b2[local] * dy
+    inside = (w1 >= 0) & (w2 >= 0) & (w1 + w2 <= 1)
     local, px, py = local[inside], px[inside], py[inside]
-    depth = 1.0 / (az[local] * px + bz[local] * py + cz[local])
+    w1, w2 = w1[inside], w2[inside]
+    depth = 1.0 / (iz0[local] + w1 * dz1[local] + w2 * dz2[local])
     pixel = py.astype(np.int64) * width + px.astype(np.int64)
 
     # Positive float32 bit patterns order like the floats themselves.
@@ -177,12 +183,12 @@ def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
     win = (zbuf[covered] & 0xFFFFFFFF).astype(np.int64)
     # Perspective-correct barycentrics of the winning face at each covered
     # pixel centre: b_i proportional to w_i / z_i.
-    cpx = (covered % width).astype(np.float64)
-    cpy = (covered // width).astype(np.float64)
-    w0 = a0[win] * cpx + b0[win] * cpy + c0[win]
-    w1 = a1[win] * cpx + b1[win] * cpy + c1[win]
-    w2 = 1.0 - w0 - w1
-    persp = np.stack([w0 * iz0[win], w1 * iz1[win], w2 * iz2[win]], axis=1)
+    dx = (covered % width) - x0[win]
+    dy = (covered // width) - y0[win]
+    w1 = a1[win] * dx + b1[win] * dy
+    w2 = a2[win] * dx + b2[win] * dy
+    persp = np.stack([(1.0 - w1 - w2) * iz0[win], w1 * iz1[win],
+                      w2 * iz2[win]], axis=1)
     inv_depth = persp.sum(1)
     persp /= inv_depth[:, None]
 

@@ -199,7 +199,11 @@ def fabric_noise(appearance: Appearance, points: np.ndarray) -> np.ndarray:
     rest-pose points ``(N, 3)``; blotches of 5-20 cm, so evaluating it at
     the vertices and interpolating loses nothing."""
     waves = appearance.noise_waves
-    return np.sin(points @ waves[:, :3].T + waves[:, 3]).mean(1)
+    # Written out rather than `points @ waves.T`: tiny BLAS calls are slow
+    # and thread-hungry in many worker processes.
+    phase = (points[:, 0:1] * waves[:, 0] + points[:, 1:2] * waves[:, 1] +
+             points[:, 2:3] * waves[:, 2] + waves[:, 3])
+    return np.sin(phase).mean(1)
 
 
 def albedo(appearance: Appearance, region: np.ndarray,
@@ -245,9 +249,10 @@ def lambert(normals: np.ndarray, light_dir: np.ndarray, ambient: float,
         ambient: ambient intensity.
         light_color: ``(3,)`` intensity of the directional light.
     """
-    length = np.sqrt(np.einsum('nc,nc->n', normals, normals))
-    diffuse = np.clip((normals @ light_dir) / np.maximum(length, 1e-8), 0,
-                      None)[:, None]
+    nx, ny, nz = normals[:, 0], normals[:, 1], normals[:, 2]
+    length = np.sqrt(nx * nx + ny * ny + nz * nz)
+    cosine = nx * light_dir[0] + ny * light_dir[1] + nz * light_dir[2]
+    diffuse = np.clip(cosine / np.maximum(length, 1e-8), 0, None)[:, None]
     return (ambient + diffuse * light_color).astype(np.float32)
 
 

@@ -25,20 +25,22 @@ class MultiDatasetMetric(BaseMetric):
     de-duplicated and put back in dataset order before each metric computes.
 
     Args:
-        metrics: ``{dataset_name: metric config or list of configs}``, e.g.
-            ``dict(pw3d=dict(type='HumanMeshMetric', prefix='pw3d'))``.
+        routes: ``{dataset_name: metric config or list of configs}``, e.g.
+            ``dict(pw3d=dict(type='HumanMeshMetric', prefix='3dpw'))``. (Not
+            ``metrics``: MMEngine's Runner would take a dict with that key
+            for an ``Evaluator`` config.)
         key: metainfo field that names a sample's dataset.
     """
 
     def __init__(self,
-                 metrics: Dict[str, Union[dict, List[dict]]],
+                 routes: Dict[str, Union[dict, List[dict]]],
                  key: str = 'dataset_name',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.key = key
         self.routes: Dict[str, List[BaseMetric]] = {}
-        for name, cfgs in metrics.items():
+        for name, cfgs in routes.items():
             cfgs = cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]
             self.routes[name] = [
                 c if isinstance(c, BaseMetric) else METRICS.build(c)

@@ -45,6 +45,12 @@ IMAGENET_PREPROCESSOR = dict(
     bgr_to_rgb=True)
 
 
+def _as_tensor(value) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value
+    return torch.as_tensor(np.asarray(value))
+
+
 def stack_field(data_samples: Sequence[HumanDataSample],
                 name: str,
                 device: Union[torch.device, str],
@@ -79,8 +85,7 @@ def stack_field(data_samples: Sequence[HumanDataSample],
                        'fine-tuning sample carries')
     values = []
     for i, s in enumerate(data_samples):
-        v = torch.as_tensor(np.asarray(s.get(name)) if not isinstance(
-            s.get(name), torch.Tensor) else s.get(name))
+        v = _as_tensor(s.get(name))
         if shape is not None and tuple(v.shape) != tuple(shape):
             raise ValueError(f'data sample {i}: field "{name}" has shape '
                              f'{tuple(v.shape)}, expected {tuple(shape)}')
@@ -122,10 +127,7 @@ def stack_optional_labels(data_samples: Sequence[HumanDataSample],
     labels, valid = [], []
     for s in data_samples:
         if name in s:
-            value = s.get(name)
-            labels.append(
-                value if isinstance(value, torch.Tensor) else torch.
-                as_tensor(np.asarray(value)))
+            labels.append(_as_tensor(s.get(name)))
             valid.append(float(s.get(flag, 1.0)))
         else:
             labels.append(torch.full(shape, fill_value))
@@ -513,7 +515,7 @@ class BaseMeshRegressor(BaseRegressor):
         root = joints[:, H36M_PELVIS_ID:H36M_PELVIS_ID + 1]
         pose_aa = matrix_to_axis_angle(rotmat).reshape(rotmat.shape[0], -1)
 
-        gt_vertices = None
+        gt_out = None
         has_smpl = stack_field(
             data_samples, 'has_smpl', inputs.device, (), required=False)
         if has_smpl is not None and bool((has_smpl > 0).any()):
@@ -521,16 +523,43 @@ class BaseMeshRegressor(BaseRegressor):
                                   inputs.device, (NUM_SMPL_JOINTS * 3, ))
             gt_betas = stack_field(data_samples, 'gt_smpl_betas',
                                    inputs.device, (NUM_BETAS, ))
-            gt_vertices = self.run_body_model(
-                pose=gt_pose, betas=gt_betas)['vertices']
+            gt_out = self.run_body_model(pose=gt_pose, betas=gt_betas)
 
         for i, sample in enumerate(data_samples):
+            # Meshes share their keypoints' frame, so that the metrics can
+            # align both at the same pelvis.
             sample.pred_keypoints3d = (joints[i] - root[i]).detach()
-            sample.pred_vertices = out['vertices'][i].detach()
+            sample.pred_vertices = (out['vertices'][i] - root[i]).detach()
+            if gt_out is not None and float(has_smpl[i]) > 0:
+                self._fill_gt_mesh(sample, gt_out['vertices'][i],
+                                   gt_out['keypoints_h36m17'][i])
             sample.pred_keypoints2d_img = kp2d_img[i].detach()
             sample.pred_smpl_pose = pose_aa[i].detach()
             sample.pred_smpl_betas = betas[i].detach()
             sample.pred_cam = cam[i].detach()
-            if gt_vertices is not None and float(has_smpl[i]) > 0:
-                sample.gt_vertices = gt_vertices[i].detach()
         return data_samples
+
+    @staticmethod
+    def _fill_gt_mesh(sample: HumanDataSample, vertices: torch.Tensor,
+                      joints: torch.Tensor) -> None:
+        """Ground-truth mesh in the frame of ``gt_keypoints3d``.
+
+        The SMPL parameters carry the global orientation but not the
+        translation, so the mesh is moved to the labelled pelvis. A sample
+        without 3D keypoints (e.g. mmhuman3d's 3DPW file holds only SMPL
+        parameters) takes its ground-truth joints from the mesh itself.
+        """
+        vertices, joints = vertices.detach(), joints.detach()
+        kp3d = sample.get('gt_keypoints3d', None)
+        has_kp3d = float(sample.get('has_keypoints3d', 0.0))
+        pelvis_ok = (kp3d is not None and has_kp3d > 0
+                     and float(kp3d[H36M_PELVIS_ID, 3]) > 0)
+        if pelvis_ok:
+            offset = kp3d[H36M_PELVIS_ID, :3].to(vertices) - joints[
+                H36M_PELVIS_ID]
+            sample.gt_vertices = vertices + offset
+        else:
+            sample.gt_vertices = vertices
+            sample.gt_keypoints3d = torch.cat(
+                [joints, torch.ones_like(joints[:, :1])], dim=1)
+            sample.has_keypoints3d = torch.ones((), dtype=joints.dtype)

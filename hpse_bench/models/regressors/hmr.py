@@ -1,5 +1,5 @@
 """HMR, and SPIN's training of it (in-the-loop SMPLify as an option)."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
 

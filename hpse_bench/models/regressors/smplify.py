@@ -14,7 +14,7 @@ CPU, and a Gaussian prior on the body pose (weighted squared axis-angle)
 instead of the mixture-of-Gaussians prior fitted to CMU mocap, which is not
 distributed with hpse_bench. Both knobs are arguments.
 """
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
 import torch.nn as nn

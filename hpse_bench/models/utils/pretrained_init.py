@@ -64,6 +64,13 @@ class PretrainedInit:
         self.map_location = map_location
 
     def __call__(self, module: nn.Module) -> None:
+        if not self.checkpoint:
+            raise ValueError(
+                f'init_cfg of {type(module).__name__} is '
+                "dict(type='Pretrained') without a checkpoint: set it, e.g. "
+                '--cfg-options model.backbone.init_cfg.checkpoint='
+                'work_dirs/export/backbone.pth, or set '
+                'model.backbone.init_cfg=None for a random initialisation')
         tensors = _checkpoint_tensors(
             load_checkpoint_file(self.checkpoint, self.map_location))
         expected = module.state_dict()

@@ -127,8 +127,13 @@ def _free_port():
 
 @pytest.mark.dist
 def test_two_ranks_equal_one_rank_with_combined_batch(tmp_path):
-    mp.spawn(
-        _worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    # fork: the workers inherit the imported packages (seconds saved).
+    mp.start_processes(
+        _worker,
+        args=(2, _free_port(), str(tmp_path)),
+        nprocs=2,
+        join=True,
+        start_method='fork')
     ranks = [torch.load(tmp_path / f'rank{r}.pt') for r in range(2)]
     single = run_cases()
 

@@ -96,7 +96,9 @@ def make_samples(smpl,
         betas_t = torch.tensor(betas, dtype=torch.float32)[None]
         cam_t = torch.tensor(cam, dtype=torch.float32)[None]
         out = smpl(
-            betas=betas_t, body_pose=pose_t[:, 3:], global_orient=pose_t[:, :3])
+            betas=betas_t,
+            body_pose=pose_t[:, 3:],
+            global_orient=pose_t[:, :3])
         transl = convert_weak_perspective_to_perspective(
             cam_t, focal_length=FOCAL, img_size=img_size)
         coco = perspective_projection(

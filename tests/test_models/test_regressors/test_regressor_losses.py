@@ -42,8 +42,8 @@ def test_keypoint3d_loss_aligns_roots_and_masks():
     assert float(got) == pytest.approx(np.mean(errs))
     # Root alignment: a global shift of the prediction changes nothing.
     shifted = pred + np.array([1.0, -2.0, 3.0])
-    got2 = loss(*(torch.from_numpy(a) for a in (shifted, target, conf,
-                                                 valid)))
+    args = (shifted, target, conf, valid)
+    got2 = loss(*(torch.from_numpy(a) for a in args))
     assert float(got2) == pytest.approx(float(got))
     # Mid-hip root, as SPIN's 24-joint version.
     hips = MODELS.build(dict(type='Keypoint3DLoss', root_indices=[1, 4]))

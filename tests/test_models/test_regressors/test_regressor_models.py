@@ -86,9 +86,34 @@ def test_gt_vertices_come_from_the_gt_smpl_parameters(smpl):
         ref = smpl(
             betas=samples[0].gt_smpl_betas[None],
             body_pose=samples[0].gt_smpl_pose[None, 3:],
-            global_orient=samples[0].gt_smpl_pose[None, :3])['vertices'][0]
-    torch.testing.assert_close(out[0].gt_vertices, ref)
+            global_orient=samples[0].gt_smpl_pose[None, :3])
+    # The mesh is put in the frame of gt_keypoints3d: moved so that its
+    # pelvis lands on the labelled pelvis.
+    offset = samples[0].gt_keypoints3d[0, :3] - ref['keypoints_h36m17'][0, 0]
+    torch.testing.assert_close(out[0].gt_vertices, ref['vertices'][0] + offset)
     assert 'gt_vertices' not in out[1]
+
+
+def test_prediction_meshes_share_their_keypoints_frame(smpl):
+    """PVE aligns meshes at the keypoints' pelvis: both must agree."""
+    model = _build('HMR').eval()
+    inputs, samples = make_samples(smpl, 2)
+    samples[1].has_keypoints3d = torch.tensor(0.0)
+    with torch.no_grad():
+        out = model(**_batch(model, inputs, samples, False), mode='predict')
+    j_h36m = model.body_model.j_regressor_h36m
+    for sample in out:
+        pelvis = (j_h36m[0:1] @ sample.pred_vertices).squeeze(0)
+        assert float(pelvis.abs().max()) < 1e-4
+        ref = smpl(
+            betas=sample.gt_smpl_betas[None],
+            body_pose=sample.gt_smpl_pose[None, 3:],
+            global_orient=sample.gt_smpl_pose[None, :3])
+        gt_pelvis = ref['keypoints_h36m17'][0, 0] + (
+            sample.gt_vertices[0] - ref['vertices'][0, 0])
+        torch.testing.assert_close(gt_pelvis, sample.gt_keypoints3d[0, :3])
+    # Without 3D labels the ground-truth joints come from the mesh.
+    assert float(out[1].has_keypoints3d) == 1.0
 
 
 def test_predicted_2d_keypoints_map_back_through_warp_mat(smpl):
@@ -185,7 +210,7 @@ def test_pare_part_segmentation_loss(smpl):
     ref = torch.nn.functional.cross_entropy(logits,
                                             labels[None, 1::2, 1::2].long())
     assert float(losses['loss_part_segmentation'].detach()) == pytest.approx(
-        60.0 * float(ref), rel=1e-4)
+        60.0 * float(ref.detach()), rel=1e-4)
     samples[0].gt_part_segmentation = labels + 30
     with pytest.raises(ValueError, match='gt_part_segmentation'):
         model(**_batch(model, inputs, samples), mode='loss')
@@ -270,3 +295,27 @@ def test_integral_targets_and_metric_decoding(smpl):
     assert float(dec['keypoints3d'][0, 3, 2]) == pytest.approx(
         (15.5 + 0.5) / 16 * 2 - 1)
     torch.testing.assert_close(dec['keypoints3d'][0, 0], torch.zeros(3))
+
+
+def test_vertex_loss_compares_with_gt_meshes(smpl):
+    model = _build(
+        'HMR', loss_vertices=dict(type='VertexLoss', loss_weight=2.0)).eval()
+    inputs, samples = make_samples(smpl, 2)
+    samples[1].has_smpl = torch.tensor(0.0)
+    data = _batch(model, inputs, samples, False)
+    with torch.no_grad():
+        losses = model(**data, mode='loss')
+        preds = model(**data, mode='tensor')
+        pred_v = smpl(
+            betas=preds['pred_betas'][:1],
+            body_pose=preds['pred_rotmat'][:1, 1:],
+            global_orient=preds['pred_rotmat'][:1, :1],
+            pose2rot=False)['vertices']
+        gt = samples[0]
+        gt_v = smpl(
+            betas=gt.gt_smpl_betas[None],
+            body_pose=gt.gt_smpl_pose[None, 3:],
+            global_orient=gt.gt_smpl_pose[None, :3])['vertices']
+    ref = 2.0 * (pred_v - gt_v).abs().mean()
+    assert float(losses['loss_vertices']) == pytest.approx(float(ref),
+                                                           rel=1e-5)
