@@ -22,15 +22,17 @@ model so that no allocator cache of an earlier iteration hides it.
 Usage::
 
     python benchmarks/bench_pretrain_contrastive.py [--depth 50] [--batch 8]
-        [--input 256x192] [--reps 5] [--warmup 1] [--threads 2]
+        [--input 256x192] [--reps 5] [--warmup 1] [--threads 1]
 """
 import argparse
+import logging
 import multiprocessing as mp
 import statistics
 import time
 from typing import Callable, Dict, List, Tuple
 
 import torch
+from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS as MMPOSE_MODELS
@@ -188,6 +190,9 @@ def _status_kib(key: str) -> int:
 
 
 def _cpu_peak_child(step, conn) -> None:
+    # The parent's OpenMP pool does not survive fork: a multi-threaded op
+    # in the child would hang. One thread changes the time, not the memory.
+    torch.set_num_threads(1)
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # VmHWM := VmRSS
     before = _status_kib('VmRSS')
@@ -240,13 +245,17 @@ def main():
     parser.add_argument('--input', default='256x192', help='HxW')
     parser.add_argument('--reps', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--threads', type=int, default=2)
+    # One thread by default: on a shared, oversubscribed CPU several OpenMP
+    # threads spin against each other and the timings mean little.
+    parser.add_argument('--threads', type=int, default=1)
     args = parser.parse_args()
     if args.batch < 2 or args.batch % 2:
         parser.error('--batch must be even: JointCon takes batch / 2 crops '
                      'of two views')
 
     torch.set_num_threads(args.threads)
+    # init_weights reports every parameter at INFO level.
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     hpse_bench.register_all_modules(init_default_scope=False)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     input_hw = tuple(int(v) for v in args.input.split('x'))

@@ -23,10 +23,9 @@ Usage::
 import argparse
 import logging
 import multiprocessing as mp
-import os
 import statistics
 import time
-from typing import Callable, Dict
+from typing import Callable
 
 import torch
 from mmengine.logging import MMLogger

@@ -3,10 +3,11 @@
 Renders single-person crops at 256x192 in the COCO style (cluttered
 background, occluders, truncation) with every label (COCO keypoints with
 z-buffer visibility, DensePose points and coarse masks, visible-mask RLE,
-SMPL parameters, 3D joints) and the JPEG encoding, on one thread, in the
-generator's groups of ``GROUP_SIZE`` crops that share one body-model pass,
-exactly as dataset generation does. Time is CPU time of this process (robust
-on a shared machine); the best of ``--repeat`` runs is kept.
+SMPL parameters, 3D joints, the 24-chart part map) and the JPEG and PNG
+encoding, on one thread, in the generator's groups of ``GROUP_SIZE`` crops
+that share one body-model pass, exactly as dataset generation does. Time is
+CPU time of this process (robust on a shared machine); each group keeps the
+best of ``--repeat`` runs.
 
 The peer is the textbook rasteriser, a loop over faces that tests the pixels
 of each face's bounding box, run on the same posed meshes: the vectorised
@@ -43,6 +44,7 @@ STAGES = [
     ('labels (kp, DensePose, RLE)', G.SyntheticHumanGenerator,
      '_label_person'),
     ('JPEG encode', G.SyntheticHumanGenerator, 'encode_jpeg'),
+    ('part map PNG encode', G.SyntheticHumanGenerator, 'encode_part_png'),
 ]
 
 
@@ -85,6 +87,7 @@ def run(gen: G.SyntheticHumanGenerator, crops: int, repeat: int = 1,
                                          range(start, start + GROUP_SIZE))
             for result in results:
                 gen.encode_jpeg(result.image)
+                gen.encode_part_png(result)
             best = min(best, clock() - begin)
         done += sum(len(r.people) for r in results)
         seconds += best

@@ -31,10 +31,16 @@ param_scheduler = [
 ]
 auto_scale_lr = dict(base_batch_size=256)
 
-# Random initial weights ("random init"): nothing is downloaded. To start
-# from ImageNet weights give a local file, e.g.
-# model.backbone.init_cfg=dict(type='Pretrained', checkpoint='r50.pth').
-model = dict(backbone=dict(init_cfg=None))
+# Random initial weights ("random init", ResNet's own initialisation)
+# instead of mmpose's download of torchvision's ImageNet weights. To start
+# from other weights, a config inheriting this one sets
+#   model = dict(backbone=dict(init_cfg=dict(
+#       _delete_=True, type='Pretrained', checkpoint='r50.pth')))
+model = dict(
+    backbone=dict(init_cfg=[
+        dict(type='Kaiming', layer=['Conv2d']),
+        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+    ]))
 
 # Validation on ground-truth boxes: the pre-training is judged by the 3D
 # fine-tuning, this only tracks the 2D task.

@@ -5,3 +5,4 @@ from .mixed_human_dataset import MixedHumanDataset  # noqa: F401
 from .samplers import MixedHumanSampler  # noqa: F401
 from .coco_person_crops import CocoPersonCropDataset  # noqa: F401
 from .coco_densepose import CocoDensePoseDataset  # noqa: F401
+from .lsp_dataset import LspDataset  # noqa: F401

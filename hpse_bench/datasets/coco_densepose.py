@@ -5,6 +5,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 from mmpose.datasets import CocoDataset
 
+from hpse_bench.models.body_models.conventions import (NUM_DENSEPOSE_CHARTS,
+                                                       NUM_DENSEPOSE_COARSE)
 from hpse_bench.registry import DATASETS
 
 # Keys of the DensePose annotation of one person (Gueler et al., CVPR 2018).
@@ -13,8 +15,6 @@ DP_MASK_KEY = 'dp_masks'
 DP_KEYS = DP_POINT_KEYS + (DP_MASK_KEY, )
 # Side of the box frame of dp_x / dp_y and of the dp_masks.
 DP_BOX_SIZE = 256
-NUM_DP_CHARTS = 24
-NUM_DP_COARSE_PARTS = 14
 
 
 @DATASETS.register_module()
@@ -33,12 +33,15 @@ class CocoDensePoseDataset(CocoDataset):
     - ``dp_masks``: 14 entries, one per coarse part, each an RLE dict in the
       256 x 256 box frame or ``[]`` when the part is absent.
 
-    Keypoints, boxes and metainfo are read as by mmpose's
-    :class:`~mmpose.datasets.CocoDataset`; RLE masks are decoded with
-    pycocotools. A person without DensePose fields is kept (when it has
-    keypoints) with ``has_densepose=False``; ``filter_cfg=dict(
-    densepose_only=True)`` keeps only the people with DensePose. A person
-    with only some of the fields, or with values out of range, is an error.
+    The JSON, keypoints, boxes and metainfo are read as by mmpose's
+    :class:`~mmpose.datasets.CocoDataset` (xtcocotools, pycocotools' fork);
+    the RLE masks are decoded with pycocotools. Crowd annotations are
+    dropped. A person without DensePose fields is kept (when it has
+    keypoints) with ``has_densepose=False``, and a person with DensePose but
+    no labelled keypoint is kept too (mmpose would drop it);
+    ``filter_cfg=dict(densepose_only=True)`` keeps only the people with
+    DensePose. A person with only some of the fields, or with values out of
+    range, is an error that names the file and the annotation id.
 
     Each data info carries, besides mmpose's keys:
 
@@ -100,9 +103,9 @@ class CocoDensePoseDataset(CocoDataset):
         dp_u = np.asarray(ann['dp_U'], dtype=np.float32)
         dp_v = np.asarray(ann['dp_V'], dtype=np.float32)
         if dp_i.size and (np.any(dp_i != np.round(dp_i)) or dp_i.min() < 1
-                          or dp_i.max() > NUM_DP_CHARTS):
+                          or dp_i.max() > NUM_DENSEPOSE_CHARTS):
             raise self._error(
-                ann, f'dp_I must hold integers 1..{NUM_DP_CHARTS}, got '
+                ann, f'dp_I must hold integers 1..{NUM_DENSEPOSE_CHARTS}, got '
                 f'values in [{dp_i.min()}, {dp_i.max()}]')
         for name, val, high in (('dp_x', dp_x, DP_BOX_SIZE),
                                 ('dp_y', dp_y, DP_BOX_SIZE),
@@ -113,9 +116,9 @@ class CocoDensePoseDataset(CocoDataset):
                     ann, f'{name} must lie in [0, {high}], got values in '
                     f'[{val.min()}, {val.max()}]')
         masks = ann[DP_MASK_KEY]
-        if not isinstance(masks, list) or len(masks) != NUM_DP_COARSE_PARTS:
+        if not isinstance(masks, list) or len(masks) != NUM_DENSEPOSE_COARSE:
             raise self._error(
-                ann, f'dp_masks must be a list of {NUM_DP_COARSE_PARTS} '
+                ann, f'dp_masks must be a list of {NUM_DENSEPOSE_COARSE} '
                 f'entries (RLE dict or []), got {type(masks).__name__} of '
                 f'length {len(masks) if hasattr(masks, "__len__") else "?"}')
         for k, rle in enumerate(masks):

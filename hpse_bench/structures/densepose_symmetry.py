@@ -99,10 +99,12 @@ class DensePoseSymmetry:
             ]
         self._uv_tables = None
         if uv_symmetry not in self.MODES:
-            self._uv_tables = self._load_uv_tables(uv_symmetry)
+            self._uv_tables = self._load_uv_tables(uv_symmetry,
+                                                   len(DENSEPOSE_CHARTS))
 
     @staticmethod
-    def _load_uv_tables(path: str) -> Tuple[np.ndarray, np.ndarray]:
+    def _load_uv_tables(path: str,
+                        num_charts: int) -> Tuple[np.ndarray, np.ndarray]:
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'DensePose UV symmetry file not found: {path}. Give '
@@ -116,10 +118,10 @@ class DensePoseSymmetry:
                 raise KeyError(f'{path} has no "{key}" entry; is it '
                                'DensePose\'s UV_symmetry_transforms.mat?')
             cells = mat[key].reshape(-1)
-            if len(cells) != 24:
+            if len(cells) != num_charts:
                 raise ValueError(
                     f'{path}: "{key}" holds {len(cells)} tables, expected '
-                    'one per DensePose chart (24)')
+                    f'one per DensePose chart ({num_charts})')
             tables.append(
                 np.stack([np.asarray(c, dtype=np.float32) for c in cells]))
         return tables[0], tables[1]

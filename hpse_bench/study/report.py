@@ -349,8 +349,9 @@ def cost_table(res: StudyResults) -> Tuple[str, List[dict]]:
         persons = spec.get('annotated_persons')
         if persons is None and spec.get('annotation_file'):
             persons = count_persons(spec['annotation_file'])
-        ann_hours = (ANNOTATION_SECONDS.get(kind, float('nan')) *
-                     persons / 3600) if persons else None
+        # Only box and box + 2D pose have a time in the paper's model.
+        ann_hours = (ANNOTATION_SECONDS[kind] * persons /
+                     3600) if persons and kind in ANNOTATION_SECONDS else None
         rows.append(
             dict(method=m, seconds=mean if seconds else 0.0,
                  device_hours=hours, annotation=kind,

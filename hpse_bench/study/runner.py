@@ -34,11 +34,23 @@ def _format_seconds(seconds: float) -> str:
     return f'{h:d}:{m:02d}:{s:02d}' if h else f'{m:d}:{s:02d}'
 
 
+def _flatten(options: Dict, prefix: str = '') -> Dict:
+    """``{'a': {'b': 1}}`` -> ``{'a.b': 1}``, the form --cfg-options takes."""
+    out = {}
+    for key, value in options.items():
+        key = f'{prefix}{key}'
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, key + '.'))
+        else:
+            out[key] = value
+    return out
+
+
 def _cfg_options_args(options: Dict) -> List[str]:
     if not options:
         return []
     args = ['--cfg-options']
-    for key, value in options.items():
+    for key, value in _flatten(options).items():
         if isinstance(value, bool) or value is None:
             value = str(value)
         elif isinstance(value, (list, tuple)):

@@ -75,6 +75,9 @@ def build_stages(study: Config) -> List[Stage]:
     seeds = list(study.get('seeds', [0]))
     fractions = list(study.fractions)
     gpus = int(study.get('gpus', 1))
+    # Options every train/test stage gets (e.g. the size of the synthetic
+    # data); a stage's own options win.
+    common = dict(study.get('stage_cfg_options', {}) or {})
     stages: List[Stage] = []
 
     for method, spec in study.pretrain.items():
@@ -88,7 +91,7 @@ def build_stages(study: Config) -> List[Stage]:
                         work_dir=pdir,
                         config=spec['config'],
                         cfg_options=dict(
-                            spec.get('cfg_options', {}),
+                            common, **spec.get('cfg_options', {}),
                             **{'randomness.seed': seed}),
                         method=method,
                         seed=seed,
@@ -138,7 +141,7 @@ def build_stages(study: Config) -> List[Stage]:
                                       tag, f'seed{seed}')
                     # Random init trains longer: the study matches the total
                     # length of pre-training + fine-tuning.
-                    options = dict(rspec.get('cfg_options', {}))
+                    options = dict(common, **rspec.get('cfg_options', {}))
                     if not has_backbone:
                         options.update(rspec.get('scratch_cfg_options', {}))
                     options[rspec.get('fraction_key',
@@ -173,7 +176,8 @@ def build_stages(study: Config) -> List[Stage]:
                             work_dir=osp.join(work_root, 'test', regressor,
                                               method, tag, f'seed{seed}'),
                             config=rspec['config'],
-                            cfg_options=dict(rspec.get('test_cfg_options', {})),
+                            cfg_options=dict(
+                                common, **rspec.get('test_cfg_options', {})),
                             depends=[ft_name],
                             method=method,
                             regressor=regressor,

@@ -96,7 +96,8 @@ def test_same_bytes_whatever_the_worker_count(tmp_path):
     two = ensure_synthetic_data(
         str(tmp_path / 'two'), num_images=request, seed=5, workers=2)
     assert manifest_files(one) == manifest_files(two)
-    assert len(manifest_files(one)) == 10 + 2 + 3 + 3 + 1
+    # JPEG and part PNG per image, two JSON files, two HumanData files.
+    assert len(manifest_files(one)) == 2 * (10 + 2 + 3) + 2 + 2
 
 
 def test_unknown_splits_and_options_are_named(synthetic_root, tmp_path):
@@ -157,3 +158,20 @@ def test_two_processes_creating_at_once(tmp_path):
     assert check_synthetic_data(root) is None
     names = os.listdir(osp.dirname(root))
     assert [n for n in names if '.tmp-' in n or '.stale-' in n] == []
+
+
+def test_foreign_folders_are_never_replaced(tmp_path):
+    root = tmp_path / 'mine'
+    root.mkdir()
+    (root / 'thesis.tex').write_text('precious')
+    with pytest.raises(FileExistsError, match='not a synthetic data folder'):
+        ensure_synthetic_data(str(root), num_images=SMALL)
+    assert (root / 'thesis.tex').read_text() == 'precious'
+
+
+def test_force_regenerates_an_intact_copy(small_root):
+    path = osp.join(small_root, 'MANIFEST.json')
+    before, stamp = manifest_files(small_root), os.stat(path).st_ino
+    ensure_synthetic_data(small_root, num_images=SMALL, seed=1, force=True)
+    assert os.stat(path).st_ino != stamp
+    assert manifest_files(small_root) == before

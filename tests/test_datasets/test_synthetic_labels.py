@@ -11,6 +11,7 @@ import json
 import os.path as osp
 from collections import defaultdict
 
+import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
@@ -85,6 +86,42 @@ def test_coco_keypoints_masks_and_boxes_agree(synthetic_root, subset):
                     assert mask[row, col]
     # The data exercise all three visibility states.
     assert counts[2] > 0 and counts[1] > 0
+
+
+def read_parts(root, split, subset, index):
+    """(chart, person) maps of an image's part PNG."""
+    path = osp.join(split_files(root, split)[subset]['parts'],
+                    f'{index:06d}.png')
+    rgb = cv2.imread(path, cv2.IMREAD_UNCHANGED)[..., ::-1]
+    return rgb[..., 0].astype(int), rgb[..., 1].astype(int)
+
+
+def test_part_maps_agree_with_masks_and_densepose(synthetic_root):
+    coco, anns = load_coco(synthetic_root)
+    for image in coco['images']:
+        chart, person = read_parts(synthetic_root, 'coco', 'train',
+                                   image['id'] - 1)
+        assert set(np.unique(chart)) <= set(range(25))
+        np.testing.assert_array_equal(chart > 0, person > 0)
+        for k, a in enumerate(anns[image['id']]):
+            mask = mask_utils.decode(a['segmentation']).astype(bool)
+            np.testing.assert_array_equal(person == k + 1, mask)
+            x0, y0, w, h = a['bbox']
+            cols = np.round(x0 + np.asarray(a['dp_x']) * w / 256 -
+                            0.5).astype(int)
+            rows = np.round(y0 + np.asarray(a['dp_y']) * h / 256 -
+                            0.5).astype(int)
+            np.testing.assert_array_equal(chart[rows, cols], a['dp_I'])
+    data = load_human_data(synthetic_root, 'mupots', 'test')
+    for image_id in np.unique(data['image_id']):
+        rows = np.flatnonzero(data['image_id'] == image_id)
+        _, person = read_parts(synthetic_root, 'mupots', 'test',
+                               image_id - 1)
+        for k, row in enumerate(rows):
+            ys, xs = np.nonzero(person == k + 1)
+            np.testing.assert_allclose(
+                data['bbox_xywh'][row, :4],
+                [xs.min(), ys.min(), xs.ptp() + 1, ys.ptp() + 1])
 
 
 def test_coco_keypoints_are_projections_of_the_3d_joints(

@@ -169,6 +169,8 @@ def test_human_data_has_mmhuman3d_keys_and_shapes(synthetic_root, split,
     assert data['focal_length'].shape == (n, 2)
     assert data['principal_point'].shape == (n, 2)
     assert data['meta']['gender'] == ['neutral'] * n
+    visibility = data['meta']['coco_visibility']
+    assert visibility.shape == (n, 17) and visibility.max() <= 2
 
 
 def test_human_data_keypoints_write_h36m_last():

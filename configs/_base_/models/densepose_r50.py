@@ -1,9 +1,10 @@
 # DensePose estimation on top-down person crops (Gueler et al., CVPR 2018):
 # ResNet-50 + SimpleBaseline's deconvolution head predicting coarse parts,
 # charts and chart (U, V), trained with detectron2's chart-based losses.
-# The backbone starts from random weights ("random init"); set
-# model.backbone.init_cfg=dict(type='Pretrained', checkpoint=<local file>) to
-# start from other weights.
+# The backbone starts from random weights ("random init"); to start from
+# other weights, a config inheriting this one sets
+#   model = dict(backbone=dict(init_cfg=dict(
+#       _delete_=True, type='Pretrained', checkpoint='r50.pth')))
 model = dict(
     type='TopdownDenseEstimator',
     data_preprocessor=dict(
@@ -11,7 +12,15 @@ model = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
-    backbone=dict(type='mmpretrain.ResNet', depth=50, out_indices=(3, )),
+    backbone=dict(
+        type='mmpretrain.ResNet',
+        depth=50,
+        out_indices=(3, ),
+        # Random initial weights, ResNet's own initialisation.
+        init_cfg=[
+            dict(type='Kaiming', layer=['Conv2d']),
+            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+        ]),
     head=dict(
         type='DensePoseHead',
         in_channels=2048,

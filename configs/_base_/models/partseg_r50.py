@@ -9,7 +9,15 @@ model = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
-    backbone=dict(type='mmpretrain.ResNet', depth=50, out_indices=(3, )),
+    backbone=dict(
+        type='mmpretrain.ResNet',
+        depth=50,
+        out_indices=(3, ),
+        # Random initial weights, ResNet's own initialisation.
+        init_cfg=[
+            dict(type='Kaiming', layer=['Conv2d']),
+            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+        ]),
     head=dict(
         type='PartSegmentationHead',
         in_channels=2048,

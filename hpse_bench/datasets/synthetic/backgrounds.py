@@ -61,7 +61,8 @@ def _to_uint8(img: np.ndarray) -> np.ndarray:
 
 
 def _horizon_row(rng: np.random.Generator, height: int,
-                 horizon: Optional[float], default: Tuple[float, float]) -> int:
+                 horizon: Optional[float],
+                 default: Tuple[float, float]) -> int:
     """Row of the horizon (it may lie outside the image), clamped so that
     the drawing code stays in a sane range."""
     if horizon is None:

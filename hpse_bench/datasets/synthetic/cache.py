@@ -12,8 +12,9 @@ It returns at once when ``root/MANIFEST.json`` matches the request and every
 file listed in it has its recorded SHA-256; otherwise (missing, truncated or
 corrupt files, another seed or size) it regenerates the whole tree, never
 using a damaged cache. Several processes (ranks, parallel test workers) may
-call it at once: generation happens under a file lock (``root + '.lock'``),
-into a temporary folder beside ``root`` that is renamed into place.
+call it at once: generation happens under a file lock (``.<name>.lock``
+beside ``root``), into a temporary folder beside ``root`` that is renamed
+into place. A folder without ``MANIFEST.json`` is never replaced.
 
 ``num_images`` per split is the size of its first subset; the second subset
 is a fixed fraction of it (``SECONDARY_FRACTION``: coco val = train / 5,
@@ -21,12 +22,15 @@ h36m test = train / 4), or both are given as ``dict(train=..., val=...)``.
 A split left out of a ``num_images`` dict (or given 0) is not generated;
 ``num_images=None`` means ``DEFAULT_NUM_IMAGES`` (all splits).
 
-Defaults and their cost, measured on one core of the development machine
-(2-core x86_64, no GPU): single-person images are 256x256, multi-person
-(mupots) images 320x320; the default sizes (coco 1000 train + 200 val, h36m
-600 train + 150 test, pw3d 150, mupots 60: 2160 images, about 60 MB) take
-about 45 s with ``workers=1`` and 25 s with ``workers=2``
-(``benchmarks/bench_synthetic.py`` measures the per-crop rate).
+Defaults and their cost: single-person images are 256x256, multi-person
+(mupots) images 320x320. The default sizes (coco 1000 train + 200 val, h36m
+600 train + 150 test, pw3d 150, mupots 60: 2160 images, 46 MB) cost about
+52 s of CPU time (24 ms per image); on the 2-core development machine,
+shared with other jobs, they took 39 s with ``workers=2`` and 55 s with
+``workers=1`` (``benchmarks/bench_synthetic.py`` measures the per-crop
+rate). Besides the files of ``docs/data_contract.md``, every image has a
+part map ``<split>/parts/<subset>/<index>.png`` (``parts_file``): the
+24-chart DensePose part segmentation of every person.
 
 ``size_options`` (recorded in the manifest): ``image_size`` (single-person
 image side, or ``(H, W)``), ``multi_person_image_size``, ``dp_points``
@@ -203,6 +207,7 @@ def ensure_synthetic_data(root: str = 'data/synthetic',
                           seed: int = 0,
                           workers: int = 1,
                           progress: bool = False,
+                          force: bool = False,
                           **size_options: Any) -> str:
     """Create the synthetic data under ``root`` unless a valid copy exists.
 
@@ -213,13 +218,19 @@ def ensure_synthetic_data(root: str = 'data/synthetic',
             arguments give the same bytes, whatever ``workers``.
         workers: generator processes.
         progress: show a tqdm progress bar.
+        force: regenerate even an intact copy.
         **size_options: ``DEFAULT_OPTIONS`` keys.
 
     Returns:
         ``root``.
+
+    Raises:
+        FileExistsError: ``root`` exists but is neither empty nor a
+            synthetic data folder (it has no ``MANIFEST.json``); it is never
+            deleted.
     """
     request = _request(num_images, seed, size_options)
-    if check_synthetic_data(root, request) is None:
+    if not force and check_synthetic_data(root, request) is None:
         return root
     parent = osp.dirname(osp.abspath(root))
     name = osp.basename(osp.abspath(root))
@@ -227,11 +238,18 @@ def ensure_synthetic_data(root: str = 'data/synthetic',
     with FileLock(osp.join(parent, f'.{name}.lock')):
         # Another process may have made it while this one waited.
         reason = check_synthetic_data(root, request)
-        if reason is None:
+        if reason is None and not force:
             return root
-        if osp.exists(root):
-            print_log(f'regenerating the synthetic data in {root}: {reason}',
-                      logger='current')
+        if osp.lexists(root):
+            if not (osp.isfile(osp.join(root, MANIFEST)) or
+                    (osp.isdir(root) and not os.listdir(root))):
+                raise FileExistsError(
+                    f'"{root}" exists and is not a synthetic data folder '
+                    f'(no {MANIFEST}); choose another root or remove it')
+            print_log(
+                f'regenerating the synthetic data in {root}: '
+                f'{reason or "forced"}',
+                logger='current')
         tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
         try:
             generate_synthetic_data(tmp, request, workers, progress)
@@ -275,8 +293,9 @@ def split_files(root: str, split: str) -> Dict[str, Dict[str, str]]:
     """Paths of one split's files, per subset.
 
     Returns:
-        ``{subset: dict(images=<folder>, human_data=<npz or None>,
-        coco_json=<json or None>, num_images=<int>)}``.
+        ``{subset: dict(images=<folder>, parts=<folder of part maps>,
+        human_data=<npz or None>, coco_json=<json or None>,
+        num_images=<int>)}``.
 
     Raises:
         KeyError: ``split`` was not generated; the message names the ones
@@ -297,6 +316,7 @@ def split_files(root: str, split: str) -> Dict[str, Dict[str, str]]:
                              f'person_keypoints_{subset}.json')
         out[subset] = dict(
             images=osp.join(root, split, 'images', subset),
+            parts=osp.join(root, split, 'parts', subset),
             human_data=npz if osp.isfile(npz) else None,
             coco_json=json_file if osp.isfile(json_file) else None,
             num_images=n)
@@ -340,6 +360,14 @@ def image_file(split: str, subset: str, index: int) -> str:
     return osp.join(split, 'images', subset, f'{index:06d}.jpg')
 
 
+def parts_file(split: str, subset: str, index: int) -> str:
+    """Path of an image's part map relative to the data root: a PNG whose
+    first channel is the DensePose chart (1..24, 0 elsewhere) and second
+    the person (1-based, the order of the image's annotations / HumanData
+    rows, 0 elsewhere) seen at each pixel."""
+    return osp.join(split, 'parts', subset, f'{index:06d}.png')
+
+
 def _make_group(item: Tuple[str, str, int, int]) -> List[Dict[str, Any]]:
     """Render a group of images, write their JPEGs, return their labels."""
     split, subset, start, stop = item
@@ -351,6 +379,9 @@ def _make_group(item: Tuple[str, str, int, int]) -> List[Dict[str, Any]]:
         rel = image_file(split, subset, index)
         with open(osp.join(_WORKER['out_dir'], rel), 'wb') as f:
             f.write(gen.encode_jpeg(result.image))
+        with open(osp.join(_WORKER['out_dir'],
+                           parts_file(split, subset, index)), 'wb') as f:
+            f.write(gen.encode_part_png(result))
         people = []
         for p in result.people:
             person = dict(
@@ -431,8 +462,9 @@ def generate_synthetic_data(out_dir: str, request: Dict[str, Any],
     for split, sizes in request['num_images'].items():
         for subset, n in sizes.items():
             if n > 0:
-                os.makedirs(osp.join(out_dir, split, 'images', subset),
-                            exist_ok=True)
+                for kind in ('images', 'parts'):
+                    os.makedirs(osp.join(out_dir, split, kind, subset),
+                                exist_ok=True)
             groups += [(split, subset, start, min(start + GROUP_SIZE, n))
                        for start in range(0, n, GROUP_SIZE)]
     records: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
@@ -546,8 +578,14 @@ def _write_human_data(out_dir: str, split: str, subset: str,
                                    for rec, _ in rows]),
             principal_point=np.stack(
                 [rec['principal_point'] for rec, _ in rows]),
-            meta=dict(gender=['neutral'] * n, seed=seed,
-                      source='hpse_bench synthetic'))
+            # COCO visibility (0 out of frame, 1 hidden, 2 visible) of
+            # the COCO-17 keypoints, for occlusion-aware analyses.
+            meta=dict(
+                gender=['neutral'] * n,
+                coco_visibility=np.stack(
+                    [p['keypoints'][:, 2] for _, p in rows]).astype(np.uint8),
+                seed=seed,
+                source='hpse_bench synthetic'))
     else:
         coco = np.stack([p['keypoints'] for _, p in rows])
         keypoints2d, mask2d = human_data_keypoints(

@@ -174,6 +174,8 @@ class SyntheticImage:
             0 elsewhere (``uv_map`` gives U, V).
         fragments: the rasteriser output (mesh ids: people first, then
             occluders).
+        face_uv: ``(F, 3, 2)`` the body model's DensePose U, V per face
+            corner (what ``uv_map`` interpolates).
     """
     image: np.ndarray
     camera: Camera
@@ -260,26 +262,20 @@ class SyntheticHumanGenerator:
         dp = np.load(f'{self.smpl_root}/densepose_uv.npz')
         self.face_charts = dp['face_charts'].astype(np.int64)
         self.face_uv = dp['face_uv'].astype(np.float32)
-        self.faces = self._faces()
+        self.faces = np.asarray(self.body_model.faces, dtype=np.int64)
         rest = self._forward(
             np.zeros((1, 10)), np.zeros((1, 23, 3)), np.zeros((1, 3)))
         self.surface = BodySurface(self.faces, self.face_charts,
                                    self.face_uv, rest['vertices'][0],
                                    rest['joints_smpl24'][0])
         self.incidence = vertex_face_incidence(
-            self.faces, len(self.surface.rest_vertices))
+            self.faces, len(self.surface.rest_vertices)).astype(np.float32)
 
     def _style(self, split: str) -> SplitStyle:
         if split not in self.styles:
             raise KeyError(f'unknown synthetic split "{split}"; known: '
                            f'{", ".join(sorted(self.styles))}')
         return self.styles[split]
-
-    def _faces(self) -> np.ndarray:
-        faces = getattr(self.body_model, 'faces')
-        if isinstance(faces, torch.Tensor):
-            faces = faces.cpu().numpy()
-        return np.asarray(faces, dtype=np.int64)
 
     @torch.no_grad()
     def _forward(self, betas: np.ndarray, body_pose: np.ndarray,
@@ -359,12 +355,12 @@ class SyntheticHumanGenerator:
                 draft = self._sample_bodies(rng, style, prior)
                 output = self._forward_many([draft[1]])[0]
             scene = self._compose(rng, style, *draft, output)
-            result, hidden = self._render(rng, style, scene)
+            result, hidden = self._render(rng, scene)
             if not hidden:
                 return result
         # Rare: keep the last scene without the people that are hidden.
         scene = self._drop_people(scene, hidden)
-        result, hidden = self._render(rng, style, scene)
+        result, hidden = self._render(rng, scene)
         if hidden:
             raise RuntimeError('no labelled person after '
                                f'{MAX_ATTEMPTS} draws of a scene')
@@ -455,7 +451,7 @@ class SyntheticHumanGenerator:
                          for _ in people],
             background=render_background(style.background, rng,
                                          camera.image_size))
-        result, hidden = self._render(rng, style, scene)
+        result, hidden = self._render(rng, scene)
         if hidden:
             raise ValueError(f'people {hidden} are too hidden to be labelled '
                              'or reach behind the camera')
@@ -470,10 +466,11 @@ class SyntheticHumanGenerator:
         scene['posed'] = {k: v[keep] for k, v in scene['posed'].items()}
         return scene
 
-    def _render(self, rng: np.random.Generator, style: SplitStyle,
-                scene: dict) -> Tuple[SyntheticImage, List[int]]:
-        """Rasterise, shade and label a scene; also return the people that
-        are too hidden to be labelled."""
+    def _render(self, rng: np.random.Generator,
+                scene: dict) -> Tuple[Optional[SyntheticImage], List[int]]:
+        """Rasterise, shade and label a scene. Returns the image and an
+        empty list, or None and the people too hidden to be labelled (or
+        reaching behind the camera)."""
         camera: Camera = scene['camera']
         posed = scene['posed']
         people: List[PersonParams] = scene['people']
@@ -639,8 +636,9 @@ class SyntheticHumanGenerator:
             app = scene['appearances'][i]
             # Smooth quantities are computed per vertex (Gouraud) and
             # interpolated; patterns need the per-pixel rest position.
-            normals = vertex_normals(posed['vertices'][i], self.faces,
-                                     self.incidence)
+            normals = vertex_normals(
+                posed['vertices'][i].astype(np.float32), self.faces,
+                self.incidence)
             per_vertex = np.concatenate([
                 self.surface.rest_vertices,
                 fabric_noise(app, self.surface.rest_vertices)[:, None],
@@ -664,6 +662,20 @@ class SyntheticHumanGenerator:
         # A slight blur stands in for anti-aliasing at silhouettes.
         image = cv2.GaussianBlur(image, (0, 0), 0.6)
         return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+    def encode_part_png(self, result: SyntheticImage) -> bytes:
+        """PNG of the 24-chart part segmentation of every person: channel
+        0 the chart (1..24), channel 1 the person (1-based), 0 elsewhere."""
+        height, width = result.part_map.shape
+        label = np.zeros((height, width, 3), np.uint8)
+        label[..., 0] = result.part_map
+        label[..., 1] = result.person_map + 1
+        # OpenCV writes BGR: reverse so that the file's R is the chart.
+        ok, buf = cv2.imencode('.png', label[..., ::-1],
+                               [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise RuntimeError('PNG encoding failed')
+        return buf.tobytes()
 
     def encode_jpeg(self, image: np.ndarray) -> bytes:
         """JPEG bytes of an RGB image (deterministic for the same input)."""

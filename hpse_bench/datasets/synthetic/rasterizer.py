@@ -232,9 +232,11 @@ def vertex_normals(vertices: np.ndarray,
             calls.
 
     Returns:
-        ``(V, 3)`` unit normals.
+        ``(V, 3)`` unit normals, in the floating type of ``vertices``.
     """
-    vertices = np.asarray(vertices, dtype=np.float64)
+    vertices = np.asarray(vertices)
+    if not np.issubdtype(vertices.dtype, np.floating):
+        vertices = vertices.astype(np.float64)
     if incidence is None:
         incidence = vertex_face_incidence(faces, len(vertices))
     v0, v1, v2 = (vertices[faces[:, k]] for k in range(3))
@@ -247,7 +249,8 @@ def vertex_normals(vertices: np.ndarray,
     ], axis=1)
     normals = incidence @ face_normal
     norm = np.sqrt(np.einsum('vc,vc->v', normals, normals))
-    return normals / np.maximum(norm, 1e-12)[:, None]
+    return (normals / np.maximum(norm, 1e-12)[:, None]).astype(
+        vertices.dtype, copy=False)
 
 
 def interpolate_face_attributes(frags: Fragments, mesh_index: int,

@@ -182,7 +182,7 @@ def _stand_on_ground(rng: np.random.Generator, style: SplitStyle,
                      pelvis: List[np.ndarray]) -> List[np.ndarray]:
     """Stand people on a ground plane below the camera, spread across the
     image from left to right, overlapping sometimes."""
-    height, width = camera.image_size
+    width = camera.image_size[1]
     f = camera.focal_length
     down = tilt.apply([0.0, 1.0, 0.0])
     right = tilt.apply([1.0, 0.0, 0.0])
@@ -229,8 +229,8 @@ def sample_occluders(rng: np.random.Generator, style: SplitStyle,
             verts, faces = box_mesh(position, half, rotation)
         else:
             verts, faces = ellipsoid_mesh(position, half, rotation)
-        hsv_v = rng.uniform(0.2, 0.9)
-        color = rng.uniform(0.1, 1.0, 3) * hsv_v
+        brightness = rng.uniform(0.2, 0.9)
+        color = rng.uniform(0.1, 1.0, 3) * brightness
         occluders.append(Occluder(verts, faces, color.astype(np.float32)))
     return occluders
 

@@ -186,4 +186,3 @@ class KeypointMultiView(BaseTransform):
                 f'translate_ratio={self.translate_ratio}, '
                 f'flip_prob={self.flip_prob}, '
                 f'view_pipeline={self.view_pipeline})')
-

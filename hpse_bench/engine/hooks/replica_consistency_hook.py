@@ -12,10 +12,14 @@ from mmengine.model import is_model_wrapper
 from hpse_bench.registry import HOOKS
 
 
-def state_dict_digest(module: torch.nn.Module) -> str:
-    """SHA-256 over every parameter and buffer, in name order."""
+def state_dict_digest(module: torch.nn.Module,
+                      include_buffers: bool = False) -> str:
+    """SHA-256 over the parameters (and buffers), in name order."""
     h = hashlib.sha256()
-    for name, tensor in sorted(module.state_dict().items()):
+    tensors = dict(module.named_parameters())
+    if include_buffers:
+        tensors.update(dict(module.named_buffers()))
+    for name, tensor in sorted(tensors.items()):
         h.update(name.encode())
         h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
@@ -26,9 +30,9 @@ class ReplicaConsistencyHook(Hook):
     """Check that every rank holds the same weights after training.
 
     DDP keeps replicas equal only if every rank runs the same graph and the
-    same optimiser steps; a rank-dependent branch, an unsynchronised buffer or
-    a rank-local random augmentation of the *model* silently breaks that. This
-    hook hashes the model's state dict on every rank after training (and
+    same optimiser steps; a rank-dependent branch, a parameter left out of
+    the reduction or a rank-local update of the *model* silently breaks that.
+    This hook hashes the model's parameters on every rank after training (and
     every ``interval`` epochs when set), gathers the digests, writes them to
     ``<work_dir>/replica_digests.json`` and raises when they differ.
 
@@ -37,13 +41,21 @@ class ReplicaConsistencyHook(Hook):
             end of training.
         raise_on_mismatch: raise ``RuntimeError`` on a mismatch (default) or
             only log it.
+        include_buffers: also compare buffers. BatchNorm running statistics
+            are rank-local under MMEngine's default DDP wrapper
+            (``broadcast_buffers=False``) unless SyncBN is used, so they
+            differ by design and are left out by default.
     """
 
     priority = 'VERY_LOW'
 
-    def __init__(self, interval: int = 0, raise_on_mismatch: bool = True):
+    def __init__(self,
+                 interval: int = 0,
+                 raise_on_mismatch: bool = True,
+                 include_buffers: bool = False):
         self.interval = interval
         self.raise_on_mismatch = raise_on_mismatch
+        self.include_buffers = include_buffers
 
     def after_train_epoch(self, runner) -> None:
         if self.interval and self.every_n_epochs(runner, self.interval):
@@ -55,7 +67,7 @@ class ReplicaConsistencyHook(Hook):
     def _check(self, runner, when: str) -> Optional[list]:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        digest = state_dict_digest(model)
+        digest = state_dict_digest(model, self.include_buffers)
         digests = [digest]
         if is_distributed():
             digests = [None] * get_world_size()

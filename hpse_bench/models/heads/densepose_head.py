@@ -4,13 +4,14 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmengine.structures import BaseDataElement, PixelData
 from torch import Tensor, nn
 
+from hpse_bench.models.body_models.conventions import NUM_DENSEPOSE_CHARTS
 from hpse_bench.registry import MODELS
 from hpse_bench.structures.densepose_chart_prediction import \
     DensePoseChartPrediction
-from .part_segmentation_head import PartSegmentationHead
+from .part_segmentation_head import NUM_PART_CLASSES, PartSegmentationHead
 
 # 24 surface charts + background.
-NUM_CHART_CLASSES = 25
+NUM_CHART_CLASSES = NUM_DENSEPOSE_CHARTS + 1
 
 
 @MODELS.register_module()
@@ -41,7 +42,7 @@ class DensePoseHead(PartSegmentationHead):
 
     def __init__(self,
                  in_channels: int,
-                 num_classes: int = 15,
+                 num_classes: int = NUM_PART_CLASSES,
                  num_charts: int = NUM_CHART_CLASSES,
                  deconv_out_channels: Sequence[int] = (256, 256, 256),
                  deconv_kernel_sizes: Sequence[int] = (4, 4, 4),

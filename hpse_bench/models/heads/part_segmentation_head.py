@@ -6,11 +6,13 @@ from mmengine.model import BaseModule
 from mmengine.structures import BaseDataElement, PixelData
 from torch import Tensor, nn
 
+from hpse_bench.models.body_models.conventions import NUM_DENSEPOSE_COARSE
 from hpse_bench.registry import MODELS
-from hpse_bench.structures.densepose_target import DensePoseTarget
+from hpse_bench.structures.densepose_target import (DensePoseTarget,
+                                                     PackedDensePoseTargets)
 
 # 14 coarse DensePose parts + background.
-NUM_PART_CLASSES = 15
+NUM_PART_CLASSES = NUM_DENSEPOSE_COARSE + 1
 
 
 @MODELS.register_module()
@@ -103,7 +105,7 @@ class PartSegmentationHead(BaseModule):
 
     @staticmethod
     def pack_targets(data_samples: Sequence[BaseDataElement],
-                     device: torch.device):
+                     device: torch.device) -> PackedDensePoseTargets:
         """The ``gt_densepose`` of the samples as batch tensors."""
         missing = [i for i, s in enumerate(data_samples)
                    if 'gt_densepose' not in s]

@@ -91,7 +91,9 @@ class SupConHead(BaseModule):
         else:
             keys, key_labels, start = embeddings, labels, 0
 
-        logits = embeddings @ keys.t() / self.temperature
+        # float32 logits: under AMP, exp() and sums of half values lose
+        # the precision the loss needs.
+        logits = (embeddings @ keys.t()).float() / self.temperature
         self_idx = torch.arange(num_local, device=logits.device) + start
         candidate_mask = torch.ones_like(logits, dtype=torch.bool)
         candidate_mask[torch.arange(num_local), self_idx] = False

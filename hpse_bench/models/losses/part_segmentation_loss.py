@@ -1,5 +1,4 @@
 """Per-pixel cross-entropy of coarse body-part labels."""
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 

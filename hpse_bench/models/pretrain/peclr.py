@@ -16,10 +16,9 @@ def rotate_points(points: Tensor, angle_deg: Tensor,
     """Rotate 2D point clouds about ``center``.
 
     Uses ``cv2.getRotationMatrix2D``'s matrix ``[[cos, sin], [-sin, cos]]``,
-    the convention of
-    :func:`~hpse_bench.datasets.transforms.keypoint_multi_view.view_warp_matrix`,
-    so that rotating by a view's recorded angle moves points as that view
-    moved the image.
+    the convention of ``KeypointMultiView``'s ``view_warp_matrix``, so that
+    rotating by a view's recorded angle moves points as that view moved the
+    image.
 
     Args:
         points: ``(N, P, 2)``.

@@ -8,7 +8,6 @@ centre of the bottom-right one, which is exactly ``grid_sample``'s
 """
 from typing import Optional, Sequence
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 

@@ -1,10 +1,9 @@
-"""Tiny models, DensePose samples, embedded data and Runner runs for the
-tests of the 2D-annotation pre-training (DensePose, part segmentation,
-2D pose)."""
+"""Tiny models, DensePose samples and Runner runs on the embedded data
+(the ``synthetic_root`` fixture) for the tests of the 2D-annotation
+pre-training (DensePose, part segmentation, 2D pose)."""
 import os.path as osp
 from typing import Dict, List, Optional
 
-import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -57,20 +56,6 @@ def densepose_samples(batch: int,
             has_densepose=torch.tensor(bool(annotated[i])))
         samples.append(sample)
     return samples
-
-
-@pytest.fixture(scope='session')
-def embedded_coco_root(request, tmp_path_factory) -> str:
-    """Root of the embedded synthetic data (``coco/`` inside): the
-    project's session fixture ``synthetic_root`` when it exists, else a
-    small copy made here by the same generator."""
-    try:
-        return str(request.getfixturevalue('synthetic_root'))
-    except pytest.FixtureLookupError:
-        from hpse_bench.datasets.synthetic.cache import ensure_synthetic_data
-        root = str(tmp_path_factory.mktemp('embedded') / 'synthetic')
-        return ensure_synthetic_data(
-            root, num_images=dict(coco=dict(train=6, val=3)))
 
 
 def train_config(name: str, data_root: str, work_dir: str,

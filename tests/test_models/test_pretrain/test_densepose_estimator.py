@@ -5,7 +5,6 @@ import os.path as osp
 
 import pytest
 import torch
-from dense_pretrain_samples import embedded_coco_root  # noqa: F401
 from dense_pretrain_samples import (DATA_PREPROCESSOR, TINY_BACKBONES,
                                     densepose_samples, tiny_run_options,
                                     train_config)
@@ -114,9 +113,9 @@ def test_backbone_has_torchvision_keys(backbone):
     assert set(build(backbone).backbone.state_dict()) == expected
 
 
-def test_synthetic_config_trains_with_runner(embedded_coco_root, tmp_path):
+def test_synthetic_config_trains_with_runner(synthetic_root, tmp_path):
     runner = train_config('densepose_r18_1xb8-2e_coco_synthetic',
-                          embedded_coco_root, str(tmp_path),
+                          synthetic_root, str(tmp_path),
                           tiny_run_options((48, 64)))
     before = {
         k: v.detach().clone()
@@ -133,3 +132,19 @@ def test_synthetic_config_trains_with_runner(embedded_coco_root, tmp_path):
     assert not torch.equal(before['backbone.conv1.weight'],
                            after['backbone.conv1.weight'])
     assert osp.isfile(osp.join(str(tmp_path), 'epoch_1.pth'))
+
+
+def test_loss_falls_when_fitting_one_batch():
+    torch.manual_seed(0)
+    model = build(TINY_BACKBONES[0])
+    optim = torch.optim.Adam(model.parameters(), lr=1e-2)
+    x, samples = inputs(2), densepose_samples(2, SIZE)
+    totals = []
+    for _ in range(10):
+        losses = model(x, samples, mode='loss')
+        loss = sum(losses.values())
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        totals.append(loss.item())
+    assert totals[-1] < 0.85 * totals[0], totals

@@ -6,7 +6,6 @@ import os.path as osp
 
 import pytest
 import torch
-from dense_pretrain_samples import embedded_coco_root  # noqa: F401
 from dense_pretrain_samples import (DATA_PREPROCESSOR, TINY_BACKBONES,
                                     densepose_samples, tiny_run_options,
                                     train_config)
@@ -85,9 +84,9 @@ def test_head_options_are_checked():
         build(TINY_BACKBONES[0], deconv_kernel_sizes=(4, 4))
 
 
-def test_synthetic_config_trains_with_runner(embedded_coco_root, tmp_path):
+def test_synthetic_config_trains_with_runner(synthetic_root, tmp_path):
     runner = train_config('partseg_r18_1xb8-2e_coco_synthetic',
-                          embedded_coco_root, str(tmp_path),
+                          synthetic_root, str(tmp_path),
                           tiny_run_options((48, 64)))
     before = runner.model.backbone.conv1.weight.detach().clone()
     runner.train()

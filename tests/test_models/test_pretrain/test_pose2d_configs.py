@@ -6,7 +6,6 @@ import os.path as osp
 
 import pytest
 import torch
-from dense_pretrain_samples import embedded_coco_root  # noqa: F401
 from dense_pretrain_samples import CONFIG_DIR, train_config
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -33,7 +32,9 @@ def test_real_configs_use_the_study_schedule(name, num_keypoints,
     assert cfg.train_dataloader.batch_size == 64
     assert cfg.model.head.decoder.input_size == input_size
     # No download at run time: the backbone starts from random weights.
-    assert cfg.model.backbone.init_cfg is None
+    assert [c.type for c in cfg.model.backbone.init_cfg] == [
+        'Kaiming', 'Constant'
+    ]
     with DefaultScope.overwrite_default_scope('mmpose'):
         model = MMPOSE_MODELS.build(cfg.model)
     assert type(model).__name__ == 'TopdownPoseEstimator'
@@ -42,7 +43,23 @@ def test_real_configs_use_the_study_schedule(name, num_keypoints,
     assert model.backbone.depth == 50
 
 
-def test_synthetic_config_trains_and_validates(embedded_coco_root,
+@pytest.mark.parametrize('name', [
+    REAL_CONFIGS[0][0], REAL_CONFIGS[1][0], 'densepose_r50_4xb64-140e_coco',
+    'partseg_r50_4xb64-140e_coco'
+])
+def test_inheriting_config_can_start_from_a_checkpoint(name, tmp_path):
+    # What configs/pretrain/README.md tells users to write.
+    child = tmp_path / 'child.py'
+    child.write_text(
+        f"_base_ = ['{osp.abspath(osp.join(CONFIG_DIR, name + '.py'))}']\n"
+        "model = dict(backbone=dict(init_cfg=dict(\n"
+        "    _delete_=True, type='Pretrained', checkpoint='r50.pth')))\n")
+    cfg = Config.fromfile(str(child))
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint='r50.pth')
+
+
+def test_synthetic_config_trains_and_validates(synthetic_root,
                                                tmp_path):
     options = {
         'train_dataloader.batch_size': 2,
@@ -58,7 +75,7 @@ def test_synthetic_config_trains_and_validates(embedded_coco_root,
     }
     runner = train_config(
         'pose2d-simplebaseline_r18_1xb8-2e_coco-128x96_synthetic',
-        embedded_coco_root, str(tmp_path), options)
+        synthetic_root, str(tmp_path), options)
     assert runner.cfg.model.head.decoder.heatmap_size == (24, 32)
     before = runner.model.backbone.conv1.weight.detach().clone()
     runner.train()

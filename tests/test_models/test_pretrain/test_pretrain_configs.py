@@ -27,8 +27,7 @@ def train(config, data_root, work_dir, epochs=2):
     return list(losses), runner
 
 
-def test_jointcon_synthetic_trains_and_loss_falls(coco_people_root,
-                                                   tmp_path):
+def test_jointcon_synthetic_trains_and_loss_falls(coco_people_root, tmp_path):
     losses, runner = train('jointcon-j_r18_1xb8-2e_coco_synthetic.py',
                            coco_people_root, tmp_path)
     assert type(runner.model).__name__ == 'JointCon'
