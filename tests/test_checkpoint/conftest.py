@@ -107,7 +107,15 @@ def mmengine_checkpoint(state_dict, scope: str, model_type: str) -> dict:
 
 def _mmpretrain_moco():
     import mmpretrain.models  # noqa: F401
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
+    # Nested types resolve in the default scope: pin mmpretrain's, whatever
+    # an earlier test left current.
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return _build_moco(MODELS)
+
+
+def _build_moco(MODELS):
     return MODELS.build(
         dict(
             type='MoCo',
@@ -128,7 +136,13 @@ def _mmpretrain_moco():
 
 def _mmpretrain_byol():
     import mmpretrain.models  # noqa: F401
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return _build_byol(MODELS)
+
+
+def _build_byol(MODELS):
     return MODELS.build(
         dict(
             type='BYOL',
@@ -471,8 +485,15 @@ def mmpose_cases(tmp_path_factory, resnet18_weights) -> Dict[str, LayoutCase]:
     import mmpose.models  # noqa: F401
     from mmpose.registry import MODELS
 
+    from mmengine.registry import DefaultScope
     online, _ = resnet18_weights
-    model = MODELS.build(
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = _build_topdown(MODELS)
+    return _mmpose_cases_from(model, online, tmp_path_factory)
+
+
+def _build_topdown(MODELS):
+    return MODELS.build(
         dict(
             type='TopdownPoseEstimator',
             backbone=dict(type='ResNet', depth=18),
@@ -484,6 +505,9 @@ def mmpose_cases(tmp_path_factory, resnet18_weights) -> Dict[str, LayoutCase]:
                 deconv_kernel_sizes=(4, 4),
                 loss=dict(type='KeypointMSELoss', use_target_weight=True)),
             test_cfg=dict(flip_test=False)))
+
+
+def _mmpose_cases_from(model, online, tmp_path_factory):
     model.backbone.load_state_dict(online, strict=True)
     root = tmp_path_factory.mktemp('mmpose')
     with_meta, bare = str(root / 'topdown.pth'), str(root / 'bare.pth')

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 import hpse_bench
 from hpse_bench.datasets import CocoPersonCropDataset
@@ -24,6 +25,14 @@ LEFT_WRIST = COCO_17.index('left_wrist')
 RIGHT_WRIST = COCO_17.index('right_wrist')
 WHITE, RED = (255, 255, 255), (0, 0, 255)  # BGR
 IMG_W, IMG_H = 200, 160
+
+
+@pytest.fixture(autouse=True)
+def hpse_bench_scope():
+    """Pipelines name hpse_bench's transforms without scope, whatever
+    default scope an earlier test's Runner left behind."""
+    with DefaultScope.overwrite_default_scope('hpse_bench'):
+        yield
 
 
 def person(ann_id, image_id, bbox, kpts, vis, iscrowd=0):

@@ -1,10 +1,10 @@
 # h36m_train.py on the embedded synthetic h36m split (tools/train.py writes
 # it under synthetic_data.root when missing), sized for CPUs: 64x64 crops,
-# batch 16, 320 samples per epoch (of the split's 600 people).
+# batch 16, 256 samples per epoch (of the split's 600 people).
 _base_ = ['./h36m_train.py']
 
 synthetic_data = dict(root='data/synthetic')
-epoch_samples = 320
+epoch_samples = 256
 input_size = (64, 64)
 train_pipeline = [
     dict(type='LoadHumanImage'),

@@ -180,11 +180,14 @@ def lsp_categories() -> List[dict]:
     ]
 
 
-def convert_lsp(lsp_root: Optional[str],
-                out_dir: str,
-                lspet_root: Optional[str] = None,
-                visibility: str = 'auto',
-                link_images: bool = True) -> Dict[str, dict]:
+def convert_lsp(
+        lsp_root: Optional[str],
+        out_dir: str,
+        lspet_root: Optional[str] = None,
+        visibility: str = 'auto',
+        link_images: bool = True,
+        splits: Optional[Dict[str, Dict[str, Tuple[int, int]]]] = None
+) -> Dict[str, dict]:
     """Write ``annotations/lsp_{train,test}.json`` under ``out_dir``.
 
     Args:
@@ -198,6 +201,8 @@ def convert_lsp(lsp_root: Optional[str],
             ``'auto'`` each release uses its own meaning.
         link_images: symlink ``out_dir/images/<release>`` to each release's
             ``images`` folder.
+        splits: index ranges per release and split; default
+            :data:`LSP_SPLITS` (the releases' own splits).
 
     Returns:
         ``{split: dict(path=..., images=N, people=M, skipped=K)}``.
@@ -209,7 +214,8 @@ def convert_lsp(lsp_root: Optional[str],
     if not lsp_root and not lspet_root:
         raise ValueError('give the LSP folder, the LSP-extended folder or '
                          'both')
-    splits: Dict[str, Tuple[List[dict], List[dict], int]] = {}
+    ranges = LSP_SPLITS if splits is None else splits
+    written_splits: Dict[str, Tuple[List[dict], List[dict], int]] = {}
     for release, root in (('lsp', lsp_root), ('lspet', lspet_root)):
         if not root:
             continue
@@ -220,8 +226,10 @@ def convert_lsp(lsp_root: Optional[str],
                 f'{root}/joints.mat has the {found} layout; pass it as the '
                 f'{"LSP" if found == "lsp" else "LSP-extended"} folder')
         image_dir = osp.join(root, 'images')
-        for split, (start, stop) in LSP_SPLITS[release].items():
+        for split, (start, stop) in ranges.get(release, {}).items():
             stop = min(stop, len(xy))
+            if start >= stop:
+                continue
             names, sizes = [], []
             for i in range(start, stop):
                 name = f'im{i + 1:0{_NAME_DIGITS[release]}d}.jpg'
@@ -232,18 +240,18 @@ def convert_lsp(lsp_root: Optional[str],
                         f'{path}')
                 names.append(f'{release}/{name}')
                 sizes.append(_image_size(path))
-            images, anns, skipped = splits.get(split, ([], [], 0))
+            images, anns, skipped = written_splits.get(split, ([], [], 0))
             first = len(images) + 1
             new_images, new_anns, new_skipped = lsp_coco_annotations(
                 xy[start:stop], visible[start:stop], sizes, names, first)
-            splits[split] = (images + new_images, anns + new_anns,
-                             skipped + new_skipped)
+            written_splits[split] = (images + new_images, anns + new_anns,
+                                     skipped + new_skipped)
         if link_images:
             _link_images(image_dir, osp.join(out_dir, 'images', release))
 
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
     written = {}
-    for split, (images, anns, skipped) in splits.items():
+    for split, (images, anns, skipped) in written_splits.items():
         path = osp.join(out_dir, 'annotations', f'lsp_{split}.json')
         content = dict(
             info=dict(

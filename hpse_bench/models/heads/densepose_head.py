@@ -26,9 +26,13 @@ class DensePoseHead(PartSegmentationHead):
     predict, as detectron2's ``DensePoseChartPredictor``:
 
     - ``coarse_segm``: 14 coarse parts + background (the part-segmentation
-      output);
+      output, :class:`PartSegmentationHead`'s layer);
     - ``fine_segm``: 24 charts + background (``I``);
     - ``u``, ``v``: the chart coordinates, one channel per chart.
+
+    The three chart outputs come from one convolution (``chart_layer``,
+    ``3 * num_charts`` channels, split in this order): one kernel instead of
+    three, the same function.
 
     Args:
         in_channels: channels of the backbone's last feature map.
@@ -56,17 +60,16 @@ class DensePoseHead(PartSegmentationHead):
             loss=loss,
             init_cfg=init_cfg)
         self.num_charts = num_charts
-        self.fine_segm_layer = nn.Conv2d(self.feat_channels, num_charts, 1)
-        self.u_layer = nn.Conv2d(self.feat_channels, num_charts, 1)
-        self.v_layer = nn.Conv2d(self.feat_channels, num_charts, 1)
+        self.chart_layer = nn.Conv2d(self.feat_channels, 3 * num_charts, 1)
 
     def forward(self, feats: Sequence[Tensor]) -> DensePoseChartPrediction:
         x = self.forward_features(feats)
+        fine_segm, u, v = self.chart_layer(x).split(self.num_charts, dim=1)
         return DensePoseChartPrediction(
             coarse_segm=self.coarse_segm_layer(x),
-            fine_segm=self.fine_segm_layer(x),
-            u=self.u_layer(x),
-            v=self.v_layer(x))
+            fine_segm=fine_segm,
+            u=u,
+            v=v)
 
     def loss(self,
              feats: Sequence[Tensor],

@@ -1,5 +1,5 @@
 """Coarse body-part segmentation head of a top-down person crop."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -10,6 +10,7 @@ from hpse_bench.models.body_models.conventions import NUM_DENSEPOSE_COARSE
 from hpse_bench.registry import MODELS
 from hpse_bench.structures.densepose_target import (DensePoseTarget,
                                                      PackedDensePoseTargets)
+from .pare_head import make_deconv_layers
 
 # 14 coarse DensePose parts + background.
 NUM_PART_CLASSES = NUM_DENSEPOSE_COARSE + 1
@@ -54,45 +55,16 @@ class PartSegmentationHead(BaseModule):
                 dict(type='Constant', layer='BatchNorm2d', val=1)
             ]
         super().__init__(init_cfg=init_cfg)
-        if len(deconv_out_channels) != len(deconv_kernel_sizes):
-            raise ValueError(
-                'deconv_out_channels and deconv_kernel_sizes differ in '
-                f'length: {deconv_out_channels} vs {deconv_kernel_sizes}')
         self.in_channels = in_channels
         self.num_classes = num_classes
-        self.deconv_layers, feat_channels = self._make_deconv_layers(
-            in_channels, deconv_out_channels, deconv_kernel_sizes)
-        self.feat_channels = feat_channels
-        self.coarse_segm_layer = nn.Conv2d(feat_channels, num_classes, 1)
+        self.deconv_layers = make_deconv_layers(in_channels,
+                                                deconv_out_channels,
+                                                deconv_kernel_sizes)
+        self.feat_channels = (deconv_out_channels[-1]
+                              if len(deconv_out_channels) else in_channels)
+        self.coarse_segm_layer = nn.Conv2d(self.feat_channels, num_classes,
+                                           1)
         self.loss_module = MODELS.build(loss)
-
-    @staticmethod
-    def _make_deconv_layers(in_channels: int, out_channels: Sequence[int],
-                            kernel_sizes: Sequence[int]
-                            ) -> Tuple[nn.Module, int]:
-        # (padding, output_padding) that make each layer exactly x2.
-        paddings = {4: (1, 0), 3: (1, 1), 2: (0, 0)}
-        layers = []
-        for channels, kernel in zip(out_channels, kernel_sizes):
-            if kernel not in paddings:
-                raise ValueError(
-                    f'deconv kernel size must be 4, 3 or 2, got {kernel}')
-            padding, output_padding = paddings[kernel]
-            layers += [
-                nn.ConvTranspose2d(
-                    in_channels,
-                    channels,
-                    kernel,
-                    stride=2,
-                    padding=padding,
-                    output_padding=output_padding,
-                    bias=False),
-                nn.BatchNorm2d(channels),
-                nn.ReLU(inplace=True)
-            ]
-            in_channels = channels
-        return (nn.Sequential(*layers) if layers else nn.Identity(),
-                in_channels)
 
     def forward_features(self, feats: Sequence[Tensor]) -> Tensor:
         """Upsampled features ``(B, feat_channels, h, w)`` of the last

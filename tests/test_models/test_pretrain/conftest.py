@@ -1,5 +1,6 @@
 """Fixtures of the pre-training tests."""
 import pytest
+from mmengine.registry import DefaultScope
 
 from pretrain_samples import write_coco_people
 
@@ -15,3 +16,11 @@ def coco_people_root(request, tmp_path_factory) -> str:
         return str(request.getfixturevalue('synthetic_root'))
     except pytest.FixtureLookupError:
         return write_coco_people(str(tmp_path_factory.mktemp('coco_people')))
+
+
+@pytest.fixture
+def hpse_bench_scope():
+    """Build unprefixed names in hpse_bench's registries, whatever default
+    scope an earlier test's Runner left behind."""
+    with DefaultScope.overwrite_default_scope('hpse_bench'):
+        yield

@@ -49,12 +49,15 @@ def test_loss_is_finite_and_reaches_backbone(backbone):
         assert value.dim() == 0 and torch.isfinite(value), key
         assert value.item() > 0, key
     sum(losses.values()).backward()
+    params = dict(model.named_parameters())
     for name in ('backbone.conv1.weight', 'head.deconv_layers.0.weight',
-                 'head.coarse_segm_layer.weight',
-                 'head.fine_segm_layer.weight', 'head.u_layer.weight',
-                 'head.v_layer.weight'):
-        grad = dict(model.named_parameters())[name].grad
+                 'head.coarse_segm_layer.weight'):
+        grad = params[name].grad
         assert grad is not None and grad.abs().sum() > 0, name
+    # Each of the chart layer's outputs (I, U, V) gets a gradient.
+    chart_grad = params['head.chart_layer.weight'].grad.view(3, 25, -1)
+    for part, grad in zip('IUV', chart_grad):
+        assert grad.abs().sum() > 0, part
 
 
 def test_tensor_and_predict_modes():

@@ -1,9 +1,13 @@
+import pytest
 import torch
 
 from hpse_bench.models.pretrain.detcon import mask_pool
 from hpse_bench.registry import MODELS
 from pretrain_samples import (BACKBONE, random_inputs, random_samples,
                               supcon_loop)
+
+
+pytestmark = pytest.mark.usefixtures('hpse_bench_scope')
 
 
 def build_detcon():

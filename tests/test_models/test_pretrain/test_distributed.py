@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from mmengine.registry import DefaultScope
 
 from hpse_bench.registry import MODELS
 from hpse_bench.utils.dist import (all_gather_with_grad, get_dist_info,
@@ -64,6 +65,11 @@ CASES = {
 
 def run_cases():
     """Loss and DDP-averaged gradients of every case on this rank's share."""
+    with DefaultScope.overwrite_default_scope('hpse_bench'):
+        return _run_cases()
+
+
+def _run_cases():
     rank, world_size = get_dist_info()
     share = BATCH // world_size
     local = slice(rank * share, (rank + 1) * share)

@@ -7,6 +7,9 @@ from pretrain_samples import (BACKBONE, random_inputs, random_samples,
                               supcon_loop)
 
 
+pytestmark = pytest.mark.usefixtures('hpse_bench_scope')
+
+
 def build_jointcon(positive='joint'):
     torch.manual_seed(0)
     return MODELS.build(

@@ -80,7 +80,7 @@ def test_batch_without_annotation_gives_zero_connected_loss():
 def test_head_options_are_checked():
     with pytest.raises(ValueError, match='kernel'):
         build(TINY_BACKBONES[0], deconv_kernel_sizes=(5, 4, 4))
-    with pytest.raises(ValueError, match='differ in length'):
+    with pytest.raises(ValueError, match='kernels'):
         build(TINY_BACKBONES[0], deconv_kernel_sizes=(4, 4))
 
 

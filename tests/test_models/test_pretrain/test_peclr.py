@@ -12,6 +12,9 @@ from pretrain_samples import (BACKBONE, random_inputs, random_samples,
                               supcon_loop)
 
 
+pytestmark = pytest.mark.usefixtures('hpse_bench_scope')
+
+
 def build_peclr(out_channels=32):
     torch.manual_seed(0)
     return MODELS.build(

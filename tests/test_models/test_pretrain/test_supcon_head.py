@@ -10,6 +10,9 @@ from hpse_bench.models.losses import SupervisedContrastiveLoss
 from pretrain_samples import supcon_loop
 
 
+pytestmark = pytest.mark.usefixtures('hpse_bench_scope')
+
+
 @pytest.mark.parametrize('columns', [1, 2])
 def test_supcon_matches_per_anchor_loop(columns):
     g = torch.Generator().manual_seed(0)

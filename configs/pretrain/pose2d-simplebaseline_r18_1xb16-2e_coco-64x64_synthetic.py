@@ -1,7 +1,8 @@
 # The 2D stage of the synthetic 2D-pre-training study
 # (configs/study/mills_2d_pretrain_synthetic.py), standing in for MPII: 2D
 # pose on the embedded synthetic COCO split, sized for CPUs: ResNet-18,
-# 64x48 crops (16x12 heatmaps), the first 640 training people, batch 16,
+# 64x64 crops (16x16 heatmaps; the backbone's stride of 32 wants sides
+# divisible by 32), the first 384 training people, batch 16,
 # 2 epochs, validated every epoch on the synthetic val split by
 # - PCKAccuracy: 'PCK', PCK@0.05 of the person box (synthetic people have no
 #   head box; 5 % of the box side is about half a head, as strict as PCKh@0.5),
@@ -9,7 +10,7 @@
 _base_ = ['./pose2d-simplebaseline_r18_1xb8-2e_coco-128x96_synthetic.py']
 
 codec = dict(
-    type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=1)
+    type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=1)
 model = dict(head=dict(decoder=codec))
 
 train_pipeline = [
@@ -31,7 +32,7 @@ val_pipeline = [
 train_dataloader = dict(
     batch_size=16,
     persistent_workers=False,
-    dataset=dict(indices=640, pipeline=train_pipeline))
+    dataset=dict(indices=384, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     persistent_workers=False,
