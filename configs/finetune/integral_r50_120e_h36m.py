@@ -5,9 +5,9 @@
 # 1e-4, x0.1 at 90. Evaluated on every test set of the study at once
 # (Human3.6M protocols 1 and 2, Occlusion-Person, 3DPW, MPI-INF-3DHP).
 # Set the backbone with
-#   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/export/backbone.pth
-# (tools/study.py does this for every pre-training). The 3D-only run of
-# the same total compute is integral_r50_130e_h36m.py.
+#   --cfg-options model.backbone.init_cfg.checkpoint=backbone.pth
+# (tools/study.py does this for every pre-training). The 3D-only run of the
+# same total compute is integral_r50_130e_h36m.py.
 _base_ = [
     '../_base_/models/integral_r50.py',
     '../_base_/datasets/h36m_train.py',

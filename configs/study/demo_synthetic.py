@@ -18,6 +18,7 @@ fractions = [1.0, 0.1]
 # Sizes every stage shares: the synthetic data and the CPU threads.
 stage_cfg_options = {
     'synthetic_data.root': 'data/synthetic',
+    'synthetic_data.workers': 2,
 }
 
 _pretrain_common = {
@@ -72,15 +73,15 @@ finetune = dict(
     hmr=dict(
         config='configs/finetune/hmr_r18_8e_h36m-coco_100p_synthetic.py',
         cfg_options={
-            'train_cfg.max_epochs': 4,
-            'param_scheduler.0.milestones': [3],
-            'default_hooks.checkpoint.interval': 4,
+            'train_cfg.max_epochs': 3,
+            'param_scheduler.0.milestones': [2],
+            'default_hooks.checkpoint.interval': 3,
         },
         # Random init trains twice as long (the paper's 240 vs 120 epochs).
         scratch_cfg_options={
-            'train_cfg.max_epochs': 8,
-            'param_scheduler.0.milestones': [6],
-            'default_hooks.checkpoint.interval': 8,
+            'train_cfg.max_epochs': 6,
+            'param_scheduler.0.milestones': [4],
+            'default_hooks.checkpoint.interval': 6,
         }),
 )
 

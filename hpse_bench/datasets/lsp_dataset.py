@@ -14,15 +14,14 @@ _LOWER_BODY = ('ankle', 'knee', 'hip')
 # OKS sigmas (only used by OKS-based metrics): the values mmpose's MPII
 # metainfo gives the joints of the same name; MPII's upper neck and head
 # top stand for LSP's neck and head top.
-_SIGMAS = dict(
-    ankle=0.089,
-    knee=0.083,
-    hip=0.107,
-    wrist=0.062,
-    elbow=0.072,
-    shoulder=0.179,
-    neck=0.026,
-    head_top=0.026)
+_SIGMAS = dict(ankle=0.089,
+               knee=0.083,
+               hip=0.107,
+               wrist=0.062,
+               elbow=0.072,
+               shoulder=0.179,
+               neck=0.026,
+               head_top=0.026)
 
 
 def _joint_kind(name: str) -> str:
@@ -40,9 +39,9 @@ def lsp_metainfo() -> Dict:
     swap = flip_indices(LSP_14)
     keypoint_info = {}
     for i, name in enumerate(LSP_14):
-        side_color = ([0, 255, 0] if name.startswith('left_') else
-                      [255, 128, 0] if name.startswith('right_') else
-                      [51, 153, 255])
+        side_color = (
+            [0, 255, 0] if name.startswith('left_') else
+            [255, 128, 0] if name.startswith('right_') else [51, 153, 255])
         keypoint_info[i] = dict(
             name=name,
             id=i,
@@ -53,23 +52,22 @@ def lsp_metainfo() -> Dict:
     for child, parent in enumerate(LSP14_PARENTS):
         if parent < 0:
             continue
-        skeleton_info[len(skeleton_info)] = dict(
-            link=(LSP_14[parent], LSP_14[child]),
-            id=len(skeleton_info),
-            color=[51, 153, 255])
-    return dict(
-        dataset_name='lsp',
-        paper_info=dict(
-            author='Johnson, Sam and Everingham, Mark',
-            title='Clustered Pose and Nonlinear Appearance Models for '
-            'Human Pose Estimation',
-            container='British Machine Vision Conference (BMVC)',
-            year='2010',
-            homepage='http://sam.johnson.io/research/lsp.html'),
-        keypoint_info=keypoint_info,
-        skeleton_info=skeleton_info,
-        joint_weights=[1.0] * len(LSP_14),
-        sigmas=[_SIGMAS[_joint_kind(n)] for n in LSP_14])
+        skeleton_info[len(skeleton_info)] = dict(link=(LSP_14[parent],
+                                                       LSP_14[child]),
+                                                 id=len(skeleton_info),
+                                                 color=[51, 153, 255])
+    return dict(dataset_name='lsp',
+                paper_info=dict(
+                    author='Johnson, Sam and Everingham, Mark',
+                    title='Clustered Pose and Nonlinear Appearance Models for '
+                    'Human Pose Estimation',
+                    container='British Machine Vision Conference (BMVC)',
+                    year='2010',
+                    homepage='http://sam.johnson.io/research/lsp.html'),
+                keypoint_info=keypoint_info,
+                skeleton_info=skeleton_info,
+                joint_weights=[1.0] * len(LSP_14),
+                sigmas=[_SIGMAS[_joint_kind(n)] for n in LSP_14])
 
 
 @DATASETS.register_module()

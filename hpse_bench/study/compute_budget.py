@@ -20,12 +20,12 @@ The rule fixes the schedule before anything runs; the study report then
 shows the device-hours each stage really took (``DONE.json`` records), so
 that a mismatch between the rule and the measured cost is visible.
 """
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import List, Mapping, Sequence, Tuple
 
 
 def matched_scratch_epochs(finetune_epochs: int, pretrain_epochs: int,
-                           pretrain_samples: int,
-                           pretrain_input: Tuple[int, int],
+                           pretrain_samples: int, pretrain_input: Tuple[int,
+                                                                        int],
                            finetune_samples: int,
                            finetune_input: Tuple[int, int]) -> int:
     """Epochs of a 3D-only run as costly as 2D pre-training + 3D training.
@@ -41,12 +41,11 @@ def matched_scratch_epochs(finetune_epochs: int, pretrain_epochs: int,
     Returns:
         ``finetune_epochs + ceil(pretrain cost / one 3D epoch's cost)``.
     """
-    for name, value in (('finetune_epochs', finetune_epochs),
-                        ('pretrain_epochs', pretrain_epochs),
-                        ('pretrain_samples', pretrain_samples),
-                        ('finetune_samples', finetune_samples)):
-        if value < 0 or (name == 'finetune_samples' and value == 0):
-            raise ValueError(f'{name} must be positive, got {value}')
+    if min(finetune_epochs, pretrain_epochs, pretrain_samples) < 0:
+        raise ValueError('epochs and sample counts must be >= 0')
+    if finetune_samples <= 0 or min(finetune_input) <= 0:
+        raise ValueError('the 3D epoch must have samples and pixels; got '
+                         f'{finetune_samples} samples of {finetune_input}')
     pre = pretrain_epochs * pretrain_samples * pretrain_input[
         0] * pretrain_input[1]
     per_epoch = finetune_samples * finetune_input[0] * finetune_input[1]
@@ -64,30 +63,4 @@ def device_hours(record: Mapping) -> float:
     """Device-hours of one stage record: wall seconds x devices / 3600."""
     seconds = float(record.get('seconds') or 0.0)
     return seconds * max(1, int(record.get('gpus') or 1)) / 3600.0
-
-
-def stage_seconds(records: Mapping[str, Mapping], kind: str,
-                  **match) -> List[float]:
-    """Wall seconds of the records of ``kind`` whose fields equal ``match``."""
-    out = []
-    for rec in records.values():
-        if not rec or rec.get('kind') != kind:
-            continue
-        if all(rec.get(k) == v for k, v in match.items()):
-            out.append(float(rec.get('seconds') or 0.0))
-    return out
-
-
-def summarize_compute(records: Mapping[str, Mapping]) -> Dict[str, float]:
-    """Total wall seconds and device-hours per stage kind."""
-    totals: Dict[str, float] = {}
-    for rec in records.values():
-        if not rec:
-            continue
-        kind = rec.get('kind', '?')
-        totals[f'{kind}_seconds'] = totals.get(f'{kind}_seconds', 0.0) + \
-            float(rec.get('seconds') or 0.0)
-        totals[f'{kind}_device_hours'] = totals.get(
-            f'{kind}_device_hours', 0.0) + device_hours(rec)
-    return totals
 

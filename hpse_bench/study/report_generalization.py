@@ -33,7 +33,6 @@ The study config describes its axes:
 import csv
 import math
 import os.path as osp
-import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .compute_budget import device_hours
@@ -51,9 +50,12 @@ def _fmt(value: float, digits: int = 2) -> str:
 
 
 def _clock(seconds: float) -> str:
+    """``H:MM:SS`` with hours beyond a day (``31:02:05``)."""
     if seconds is None or math.isnan(seconds):
         return '-'
-    return time.strftime('%H:%M:%S', time.gmtime(round(seconds)))
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f'{hours:02d}:{minutes:02d}:{secs:02d}'
 
 
 class _Study:
@@ -65,7 +67,9 @@ class _Study:
         self.cfg = res.cfg
         spec = dict(self.cfg.get('generalization', {}))
         self.metric = spec.get('metric', 'mpjpe')
-        self.test_sets: List[dict] = [dict(t) for t in spec.get('test_sets', [])]
+        self.test_sets: List[dict] = [
+            dict(t) for t in spec.get('test_sets', [])
+        ]
         self.train_sets: Dict[str, str] = dict(spec.get('train_sets', {}))
         self.curve_metric = spec.get(
             'curve_metric', self.cfg.table.get('curve_metric', 'h36m/mpjpe'))
@@ -98,10 +102,9 @@ class _Study:
         for r in self.res.regressors:
             for m in self.methods_of(r):
                 out.append((r, m))
-        out.sort(key=lambda c: (self.depth(c[0]) or 0,
-                                order.get(self.train_set(c[0]), 99),
-                                self.is_scratch(c[1]),
-                                self.res.methods.index(c[1])))
+        out.sort(key=lambda c:
+                 (self.depth(c[0]) or 0, order.get(self.train_set(c[0]), 99),
+                  self.is_scratch(c[1]), self.res.methods.index(c[1])))
         return out
 
     def label(self, method: str) -> str:
@@ -137,17 +140,21 @@ class _Study:
                 self.hours('export', method=method, seed=seed))
 
     def finetune_hours(self, regressor: str, method: str, seed: int) -> float:
-        return self.hours(
-            'finetune', regressor=regressor, method=method,
-            fraction=self.fraction, seed=seed)
+        return self.hours('finetune',
+                          regressor=regressor,
+                          method=method,
+                          fraction=self.fraction,
+                          seed=seed)
 
     def total_hours(self, regressor: str, method: str) -> float:
         """Mean over seeds of pre-training + export + 3D training."""
         values = []
         for seed in self.seeds():
-            ft = self.records(
-                'finetune', regressor=regressor, method=method,
-                fraction=self.fraction, seed=seed)
+            ft = self.records('finetune',
+                              regressor=regressor,
+                              method=method,
+                              fraction=self.fraction,
+                              seed=seed)
             if ft:
                 values.append(
                     self.pretrain_hours(method, seed) +
@@ -167,13 +174,16 @@ class _Study:
         """
         per_seed = []
         for seed in self.seeds():
-            recs = self.records(
-                'finetune', regressor=regressor, method=method,
-                fraction=self.fraction, seed=seed)
+            recs = self.records('finetune',
+                                regressor=regressor,
+                                method=method,
+                                fraction=self.fraction,
+                                seed=seed)
             if not recs:
                 continue
-            curve = recs[0].get('result', {}).get('val_curve', {}).get(
-                self.curve_metric, [])
+            curve = recs[0].get('result',
+                                {}).get('val_curve',
+                                        {}).get(self.curve_metric, [])
             if not curve:
                 continue
             last = max(e for e, _ in curve)
@@ -195,10 +205,14 @@ class _Study:
 # ----------------------------------------------------------------------
 def _pretrain_section(st: _Study, out_dir: str) -> List[str]:
     rows, lines = [], []
-    header = ['method', 'label', 'data', 'seed', 'metric', 'name', 'value',
-              'epoch', 'seconds', 'device_hours']
-    md = ['| pre-training | data | 2D validation (last epoch) | wall time | '
-          'device-hours |', '|---|---|---|---|---|']
+    header = [
+        'method', 'label', 'data', 'seed', 'metric', 'name', 'value', 'epoch',
+        'seconds', 'device_hours'
+    ]
+    md = [
+        '| pre-training | data | 2D validation (last epoch) | wall time | '
+        'device-hours |', '|---|---|---|---|---|'
+    ]
     for method in st.res.methods:
         if st.is_scratch(method):
             continue
@@ -214,9 +228,12 @@ def _pretrain_section(st: _Study, out_dir: str) -> List[str]:
                     continue
                 epoch, value = curves[key][-1]
                 rows.append([
-                    method, st.label(method), st.res.data(method),
-                    rec.get('seed'), key, names.get(key, key),
-                    f'{value:.6f}', epoch, f'{rec.get("seconds", 0):.1f}',
+                    method,
+                    st.label(method),
+                    st.res.data(method),
+                    rec.get('seed'), key,
+                    names.get(key, key),
+                    repr(float(value)), epoch, f'{rec.get("seconds", 0):.1f}',
                     f'{device_hours(rec):.6f}'
                 ])
                 texts.append(f'{names.get(key, key)} {value:.4g}')
@@ -227,16 +244,20 @@ def _pretrain_section(st: _Study, out_dir: str) -> List[str]:
         writer = csv.writer(f)
         writer.writerow(header)
         writer.writerows(rows)
-    lines += ['## 2D pre-training', '',
-              'Validation metrics of the last epoch, read from each '
-              "pre-training run's own log (`pretrain_2d.csv`).", ''] + md
+    lines += [
+        '## 2D pre-training', '',
+        'Validation metrics of the last epoch, read from each '
+        "pre-training run's own log (`pretrain_2d.csv`).", ''
+    ] + md
     return lines
 
 
 def _matrix_section(st: _Study, out_dir: str) -> List[str]:
     metric = st.metric
-    header = ['regressor', 'depth', 'train_set', 'method', 'label',
-              'test_set', 'metric', 'mean', 'n_seeds', 'values']
+    header = [
+        'regressor', 'depth', 'train_set', 'method', 'label', 'test_set',
+        'metric', 'mean', 'n_seeds', 'values'
+    ]
     rows = []
     sets = st.test_sets
     md = [
@@ -252,9 +273,12 @@ def _matrix_section(st: _Study, out_dir: str) -> List[str]:
             mean = _mean(values)
             cells.append(_fmt(mean))
             rows.append([
-                r, st.depth(r), st.train_set(r), m, st.label(m), t['key'],
-                metric, '' if math.isnan(mean) else f'{mean:.6f}',
-                len(values), ';'.join(f'{v:.6f}' for v in values)
+                r,
+                st.depth(r),
+                st.train_set(r), m,
+                st.label(m), t['key'], metric,
+                '' if math.isnan(mean) else repr(mean),
+                len(values), ';'.join(repr(float(v)) for v in values)
             ])
         depth = st.depth(r)
         md.append(f'| {"ResNet-%d" % depth if depth else r} | {st.label(m)}'
@@ -299,12 +323,11 @@ def _comparison_section(st: _Study) -> List[str]:
                 hits = [h for _, h, v in st.curve(r, m) if v <= target]
                 reach = _fmt(hits[0], 4) if hits else 'not reached'
             any_row = True
-            md.append(
-                f'| {"ResNet-%d" % depth if depth else r} | '
-                f'{st.train_set_name(train_set)} | {st.label(m)} | '
-                f'{_fmt(value)} | '
-                f'{"-" if math.isnan(delta) else f"{delta:+.2f}"} | '
-                f'{_fmt(st.total_hours(r, m), 4)} | {reach} |')
+            md.append(f'| {"ResNet-%d" % depth if depth else r} | '
+                      f'{st.train_set_name(train_set)} | {st.label(m)} | '
+                      f'{_fmt(value)} | '
+                      f'{"-" if math.isnan(delta) else f"{delta:+.2f}"} | '
+                      f'{_fmt(st.total_hours(r, m), 4)} | {reach} |')
     if not any_row:
         return []
     return [
@@ -319,8 +342,10 @@ def _comparison_section(st: _Study) -> List[str]:
 
 
 def _compute_section(st: _Study, out_dir: str) -> List[str]:
-    header = ['stage', 'kind', 'method', 'regressor', 'seed', 'seconds',
-              'devices', 'device_hours']
+    header = [
+        'stage', 'kind', 'method', 'regressor', 'seed', 'seconds', 'devices',
+        'device_hours'
+    ]
     rows, totals = [], {}
     for stage in st.res.stages:
         rec = st.res.records.get(stage.name)
@@ -339,8 +364,10 @@ def _compute_section(st: _Study, out_dir: str) -> List[str]:
         writer = csv.writer(f)
         writer.writerow(header)
         writer.writerows(rows)
-    md = ['| stage kind | stages | wall time | device-hours |',
-          '|---|---|---|---|']
+    md = [
+        '| stage kind | stages | wall time | device-hours |',
+        '|---|---|---|---|'
+    ]
     for kind in ('pretrain', 'export', 'finetune', 'test'):
         if kind not in totals:
             continue
@@ -358,8 +385,11 @@ def _compute_section(st: _Study, out_dir: str) -> List[str]:
         pre = _mean([st.pretrain_hours(m, s) for s in st.seeds()])
         ft = _mean([
             st.finetune_hours(r, m, s) for s in st.seeds()
-            if st.records('finetune', regressor=r, method=m,
-                          fraction=st.fraction, seed=s)
+            if st.records('finetune',
+                          regressor=r,
+                          method=m,
+                          fraction=st.fraction,
+                          seed=s)
         ])
         depth = st.depth(r)
         cell_md.append(
@@ -383,21 +413,32 @@ def plot_mpjpe_vs_compute(st: _Study, out_dir: str) -> Optional[str]:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    # Panels only for training sets with a finished run.
     train_sets = []
-    for r in st.res.regressors:
-        if st.train_set(r) not in train_sets:
+    for r, m in st.cells():
+        finished = st.records('finetune', regressor=r, method=m)
+        if finished and st.train_set(r) not in train_sets:
             train_sets.append(st.train_set(r))
+    if not train_sets:
+        return None
     depths = sorted({st.depth(r) or 0 for r in st.res.regressors})
     colors = plt.get_cmap('viridis')
     color = {
-        d: colors(i / max(1, len(depths) - 1) * 0.85)
+        d: colors(i / max(1,
+                          len(depths) - 1) * 0.85)
         for i, d in enumerate(depths)
     }
-    pre_methods = [m for m in st.res.methods if not st.is_scratch(m)]
+    # Line style by pre-training data (MPII solid, LSP dotted, ...).
+    pre_data = []
+    for m in st.res.methods:
+        if not st.is_scratch(m) and st.res.data(m) not in pre_data:
+            pre_data.append(st.res.data(m))
     styles = ['-', ':', '-.']
-    fig, axes = plt.subplots(
-        1, len(train_sets), figsize=(5.0 * len(train_sets), 4.0), dpi=120,
-        squeeze=False)
+    fig, axes = plt.subplots(1,
+                             len(train_sets),
+                             figsize=(5.0 * len(train_sets), 4.0),
+                             dpi=120,
+                             squeeze=False)
     drawn = False
     for ax, train_set in zip(axes[0], train_sets):
         for r, m in st.cells():
@@ -410,18 +451,24 @@ def plot_mpjpe_vs_compute(st: _Study, out_dir: str) -> Optional[str]:
                 continue
             depth = st.depth(r) or 0
             scratch = st.is_scratch(m)
-            style = '--' if scratch else styles[
-                pre_methods.index(m) % len(styles)] if m in pre_methods \
-                else '-'
+            style = '--' if scratch else styles[pre_data.index(st.res.data(m))
+                                                % len(styles)]
             label = f'R{depth} {st.label(m)}' if depth else st.label(m)
             if points:
                 ax.plot([p[1] for p in points], [p[2] for p in points],
-                        linestyle=style, marker='o', ms=3,
-                        color=color[depth], label=label)
+                        linestyle=style,
+                        marker='o',
+                        ms=3,
+                        color=color[depth],
+                        label=label)
                 label = None
             if not math.isnan(final) and not math.isnan(total):
-                ax.plot([total], [final], marker='*', ms=9,
-                        color=color[depth], linestyle='none', label=label)
+                ax.plot([total], [final],
+                        marker='*',
+                        ms=9,
+                        color=color[depth],
+                        linestyle='none',
+                        label=label)
             drawn = True
         ax.set_title(f'3D training: {st.train_set_name(train_set)}')
         ax.set_xlabel('total training compute (device-hours)')
@@ -432,8 +479,10 @@ def plot_mpjpe_vs_compute(st: _Study, out_dir: str) -> Optional[str]:
     if not drawn:
         plt.close(fig)
         return None
-    fig.suptitle('Validation curves (dots) and test result (star); '
-                 'dashed: 3D-only', fontsize=9)
+    fig.suptitle(
+        'Validation curves (dots) and test result (star); '
+        'dashed: 3D-only',
+        fontsize=9)
     fig.tight_layout()
     path = osp.join(out_dir, 'mpjpe_vs_compute.png')
     fig.savefig(path)

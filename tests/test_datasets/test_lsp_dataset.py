@@ -48,8 +48,7 @@ def _write_release(root, sizes, joints, digits):
     rng = np.random.default_rng(0)
     for i, (w, h) in enumerate(sizes):
         img = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
-        cv2.imwrite(osp.join(root, 'images', f'im{i + 1:0{digits}d}.jpg'),
-                    img)
+        cv2.imwrite(osp.join(root, 'images', f'im{i + 1:0{digits}d}.jpg'), img)
     scipy.io.savemat(osp.join(root, 'joints.mat'), dict(joints=joints))
 
 
@@ -59,7 +58,8 @@ def releases(tmp_path_factory):
     lsp_xy = _lsp_joints(4, outside=[(3, 13)])
     # LSP: 1 marks an occluded joint.
     lsp_flag = np.array([[(i + j) % 3 == 0 for j in range(14)]
-                         for i in range(4)], dtype=float)
+                         for i in range(4)],
+                        dtype=float)
     lsp = np.concatenate([lsp_xy, lsp_flag[..., None]], -1)  # (N, 14, 3)
     _write_release(str(base / 'lsp'), LSP_SIZES, lsp.transpose(2, 1, 0), 4)
     # LSP-extended: 1 marks a visible joint.
@@ -67,19 +67,21 @@ def releases(tmp_path_factory):
     ext_flag = np.array([[j % 2 == 0 for j in range(14)] for _ in range(2)],
                         dtype=float)
     ext = np.concatenate([ext_xy, ext_flag[..., None]], -1)
-    _write_release(str(base / 'lspet'), LSPET_SIZES, ext.transpose(1, 2, 0),
-                   5)
-    return dict(
-        base=str(base), lsp_xy=lsp_xy, lsp_occluded=lsp_flag > 0,
-        ext_xy=ext_xy, ext_visible=ext_flag > 0)
+    _write_release(str(base / 'lspet'), LSPET_SIZES, ext.transpose(1, 2, 0), 5)
+    return dict(base=str(base),
+                lsp_xy=lsp_xy,
+                lsp_occluded=lsp_flag > 0,
+                ext_xy=ext_xy,
+                ext_visible=ext_flag > 0)
 
 
 @pytest.fixture(scope='module')
 def converted(releases, tmp_path_factory):
     out = str(tmp_path_factory.mktemp('lsp_out'))
-    written = convert_lsp(
-        osp.join(releases['base'], 'lsp'), out,
-        lspet_root=osp.join(releases['base'], 'lspet'), splits=SPLITS)
+    written = convert_lsp(osp.join(releases['base'], 'lsp'),
+                          out,
+                          lspet_root=osp.join(releases['base'], 'lspet'),
+                          splits=SPLITS)
     return out, written
 
 
@@ -116,8 +118,7 @@ def test_read_lsp_joints_reads_both_layouts(releases):
     np.testing.assert_array_equal(visible, releases['lsp_occluded'])
 
 
-def test_converted_json_matches_hand_computed_annotations(
-        releases, converted):
+def test_converted_json_matches_hand_computed_annotations(releases, converted):
     out, written = converted
     assert written['train']['people'] == 5 and written['test']['people'] == 1
     with open(osp.join(out, 'annotations', 'lsp_train.json')) as f:
@@ -126,8 +127,10 @@ def test_converted_json_matches_hand_computed_annotations(
         test = json.load(f)
     assert train['categories'][0]['keypoints'] == LSP_README_ORDER
     names = [im['file_name'] for im in train['images']]
-    assert names == ['lsp/im0001.jpg', 'lsp/im0002.jpg', 'lsp/im0003.jpg',
-                     'lspet/im00001.jpg', 'lspet/im00002.jpg']
+    assert names == [
+        'lsp/im0001.jpg', 'lsp/im0002.jpg', 'lsp/im0003.jpg',
+        'lspet/im00001.jpg', 'lspet/im00002.jpg'
+    ]
     assert [im['file_name'] for im in test['images']] == ['lsp/im0004.jpg']
     assert [(im['width'], im['height']) for im in train['images']] == \
         LSP_SIZES[:3] + LSPET_SIZES
@@ -159,12 +162,11 @@ def test_converted_json_matches_hand_computed_annotations(
 
 def _dataset(out, split, pipeline):
     init_default_scope('mmpose')
-    return LspDataset(
-        ann_file=f'annotations/lsp_{split}.json',
-        data_root=out,
-        data_prefix=dict(img='images/'),
-        test_mode=split == 'test',
-        pipeline=pipeline)
+    return LspDataset(ann_file=f'annotations/lsp_{split}.json',
+                      data_root=out,
+                      data_prefix=dict(img='images/'),
+                      test_mode=split == 'test',
+                      pipeline=pipeline)
 
 
 PIPELINE = [
@@ -218,20 +220,20 @@ def test_pckh_uses_the_head_segment(releases, converted):
         # Errors of 0.2 .. 0.8 head sizes in random directions.
         scale = rng.uniform(0.2, 0.8, size=14)
         angle = rng.uniform(0, 2 * np.pi, size=14)
-        offset = np.stack([np.cos(angle), np.sin(angle)], -1) * (
-            scale * head)[:, None]
+        offset = np.stack([np.cos(angle), np.sin(angle)],
+                          -1) * (scale * head)[:, None]
         pred = gt + offset
         visible = np.asarray(sample.gt_instances.keypoints_visible)[0] > 0
         correct += int(((scale < 0.5) & visible).sum())
         total += int(visible.sum())
         d = sample.to_dict()
         d['pred_instances'] = dict(keypoints=pred[None])
-        d['gt_instances'] = dict(
-            keypoints=gt[None],
-            keypoints_visible=np.asarray(
-                sample.gt_instances.keypoints_visible),
-            head_size=np.asarray(sample.gt_instances.head_size),
-            bboxes=np.asarray(sample.gt_instances.bboxes))
+        d['gt_instances'] = dict(keypoints=gt[None],
+                                 keypoints_visible=np.asarray(
+                                     sample.gt_instances.keypoints_visible),
+                                 head_size=np.asarray(
+                                     sample.gt_instances.head_size),
+                                 bboxes=np.asarray(sample.gt_instances.bboxes))
         samples.append(d)
     metric.process([], samples)
     result = metric.evaluate(len(samples))
@@ -269,9 +271,8 @@ def test_bad_inputs_fail_clearly(tmp_path, releases):
     # A release with an image missing: named.
     broken = tmp_path / 'broken'
     os.makedirs(broken / 'images')
-    scipy.io.savemat(
-        str(broken / 'joints.mat'),
-        dict(joints=np.ones((3, 14, 1)) * 5))
+    scipy.io.savemat(str(broken / 'joints.mat'),
+                     dict(joints=np.ones((3, 14, 1)) * 5))
     with pytest.raises(FileNotFoundError, match=r'im0001\.jpg'):
         convert_lsp(str(broken), str(tmp_path / 'out'))
     # LSP-extended passed as LSP.
@@ -284,11 +285,16 @@ def test_cli_reports_and_exits(tmp_path, releases, capsys):
         'convert_lsp_cli', osp.join(REPO, 'tools', 'data', 'convert_lsp.py'))
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
-    assert cli.main(['--lsp', str(tmp_path / 'nowhere'), '--out',
-                     str(tmp_path / 'out')]) == 1
+    assert cli.main(
+        ['--lsp',
+         str(tmp_path / 'nowhere'), '--out',
+         str(tmp_path / 'out')]) == 1
     assert 'LSP joints file not found' in capsys.readouterr().err
-    assert cli.main(['--lsp', osp.join(releases['base'], 'lsp'), '--out',
-                     str(tmp_path / 'out')]) == 0
+    assert cli.main([
+        '--lsp',
+        osp.join(releases['base'], 'lsp'), '--out',
+        str(tmp_path / 'out')
+    ]) == 0
     # The release's own split: its 4 images all lie in the training range.
     assert 'train: 4 people in 4 images' in capsys.readouterr().out
 

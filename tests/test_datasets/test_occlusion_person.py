@@ -19,12 +19,26 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # thorax, head, head_top, l_shoulder, l_elbow, l_wrist, r_shoulder,
 # r_elbow, r_wrist) each one is written to.
 OP_TO_H36M = {
-    'root': 0, 'rhip': 4, 'rkne': 5, 'rank': 6, 'lhip': 1, 'lkne': 2,
-    'lank': 3, 'belly': 7, 'neck': 8, 'lsho': 11, 'lelb': 12, 'lwri': 13,
-    'rsho': 14, 'relb': 15, 'rwri': 16
+    'root': 0,
+    'rhip': 4,
+    'rkne': 5,
+    'rank': 6,
+    'lhip': 1,
+    'lkne': 2,
+    'lank': 3,
+    'belly': 7,
+    'neck': 8,
+    'lsho': 11,
+    'lelb': 12,
+    'lwri': 13,
+    'rsho': 14,
+    'relb': 15,
+    'rwri': 16
 }
-OP_ORDER = ['root', 'rhip', 'rkne', 'rank', 'lhip', 'lkne', 'lank', 'belly',
-            'neck', 'lsho', 'lelb', 'lwri', 'rsho', 'relb', 'rwri']
+OP_ORDER = [
+    'root', 'rhip', 'rkne', 'rank', 'lhip', 'lkne', 'lank', 'belly', 'neck',
+    'lsho', 'lelb', 'lwri', 'rsho', 'relb', 'rwri'
+]
 IMG_W, IMG_H = 96, 80
 
 
@@ -45,10 +59,15 @@ def _record(i, rng):
         joints_vis_2d=not_occluded,
         center=np.array([48.0 + i, 40.0]),
         scale=np.array([0.3, 0.35]),
-        camera=dict(
-            R=np.eye(3), T=np.zeros((3, 1)), fx=np.array(f),
-            fy=np.array(f + 1), cx=np.array(c[0]), cy=np.array(c[1]),
-            k=np.zeros((3, 1)), p=np.zeros((2, 1)), name=f'cam_0{i}'),
+        camera=dict(R=np.eye(3),
+                    T=np.zeros((3, 1)),
+                    fx=np.array(f),
+                    fy=np.array(f + 1),
+                    cx=np.array(c[0]),
+                    cy=np.array(c[1]),
+                    k=np.zeros((3, 1)),
+                    p=np.zeros((2, 1)),
+                    name=f'cam_0{i}'),
         camera_id=i,
         image_id=i,
         video_id=f'scene_00_00{i}',
@@ -74,19 +93,18 @@ def release(tmp_path_factory):
 
 
 def _read(npz, root):
-    return HumanImageDataset(
-        ann_file=npz,
-        dataset_name='occlusion-person',
-        data_prefix=dict(img=root + '/'),
-        required_keys=('keypoints3d', ),
-        test_mode=True)
+    return HumanImageDataset(ann_file=npz,
+                             dataset_name='occlusion-person',
+                             data_prefix=dict(img=root + '/'),
+                             required_keys=('keypoints3d', ),
+                             test_mode=True)
 
 
 def test_rows_hold_the_joints_in_h36m_slots(release, tmp_path):
     root, records = release
     out = str(tmp_path / 'occlusion_person_test.npz')
-    info = convert_occlusion_person(
-        osp.join(root, 'unrealcv_validation.pkl'), out)
+    info = convert_occlusion_person(osp.join(root, 'unrealcv_validation.pkl'),
+                                    out)
     assert info['rows'] == 4
     ds = _read(out, root)
     assert len(ds) == 4
@@ -101,7 +119,8 @@ def test_rows_hold_the_joints_in_h36m_slots(release, tmp_path):
                                        atol=1e-5)
             assert d['keypoints3d'][h, 3] == 1.0
             np.testing.assert_allclose(d['keypoints2d_img'][h, :2],
-                                       rec['joints_2d'][k], atol=1e-3)
+                                       rec['joints_2d'][k],
+                                       atol=1e-3)
             assert d['keypoints2d_img'][h, 2] == rec['joints_vis'][k, 0]
         # Head and head top: not in the dataset.
         assert (d['keypoints3d'][[9, 10], 3] == 0).all()
@@ -109,10 +128,11 @@ def test_rows_hold_the_joints_in_h36m_slots(release, tmp_path):
         assert d['has_keypoints3d'] == 1.0
         # Box from center / scale (side = 200 * scale).
         side = rec['scale'] * 200
-        np.testing.assert_allclose(
-            d['bbox_xywh'],
-            [rec['center'][0] - side[0] / 2, rec['center'][1] - side[1] / 2,
-             side[0], side[1]], atol=1e-4)
+        np.testing.assert_allclose(d['bbox_xywh'], [
+            rec['center'][0] - side[0] / 2, rec['center'][1] - side[1] / 2,
+            side[0], side[1]
+        ],
+                                   atol=1e-4)
         np.testing.assert_allclose(d['focal_length'],
                                    [rec['camera']['fx'], rec['camera']['fy']])
     # Occlusion labels: in view but hidden, in H36M-17 order.
@@ -121,12 +141,12 @@ def test_rows_hold_the_joints_in_h36m_slots(release, tmp_path):
     expected = np.zeros((4, 17), bool)
     for i, rec in enumerate(records):
         for k, name in enumerate(OP_ORDER):
-            expected[i, OP_TO_H36M[name]] = (rec['joints_vis'][k, 0] > 0 and
-                                            rec['joints_vis_2d'][k, 0] == 0)
+            expected[i,
+                     OP_TO_H36M[name]] = (rec['joints_vis'][k, 0] > 0
+                                          and rec['joints_vis_2d'][k, 0] == 0)
     np.testing.assert_array_equal(occluded, expected)
-    assert info['occluded_fraction'] == pytest.approx(
-        expected.sum() / sum((r['joints_vis'][:, 0] > 0).sum()
-                             for r in records))
+    assert info['occluded_fraction'] == pytest.approx(expected.sum() / sum(
+        (r['joints_vis'][:, 0] > 0).sum() for r in records))
 
 
 def test_every_nth_record_and_the_cli(release, tmp_path, capsys):
@@ -137,12 +157,13 @@ def test_every_nth_record_and_the_cli(release, tmp_path, capsys):
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
     out = str(tmp_path / 'every2.npz')
-    assert cli.main([osp.join(root, 'unrealcv_validation.pkl'), out,
-                     '--every', '2']) == 0
+    assert cli.main(
+        [osp.join(root, 'unrealcv_validation.pkl'), out, '--every', '2']) == 0
     assert '2 rows' in capsys.readouterr().out
     ds = _read(out, root)
-    assert [osp.basename(ds.get_data_info(i)['img_path'])
-            for i in range(len(ds))] == ['000000.jpg', '000002.jpg']
+    assert [
+        osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))
+    ] == ['000000.jpg', '000002.jpg']
     assert cli.main([str(tmp_path / 'missing.pkl'), out]) == 1
     assert 'annotation file not found' in capsys.readouterr().err
 

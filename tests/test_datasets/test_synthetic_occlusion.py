@@ -16,14 +16,14 @@ def _results(sample_idx=0, size=64, joints=None):
     if joints is not None:
         kpts[:len(joints), :2] = joints
         kpts[:len(joints), 2] = 1
-    return dict(
-        img=img, keypoints2d=kpts, keypoints3d=np.ones((17, 4), np.float32),
-        sample_idx=sample_idx)
+    return dict(img=img,
+                keypoints2d=kpts,
+                keypoints3d=np.ones((17, 4), np.float32),
+                sample_idx=sample_idx)
 
 
 def test_occluder_covers_the_joint_it_is_centred_on():
-    t = SyntheticOcclusion(num_occluders=(1, 1), size_range=(0.3, 0.3),
-                           seed=0)
+    t = SyntheticOcclusion(num_occluders=(1, 1), size_range=(0.3, 0.3), seed=0)
     for idx in range(20):
         out = t(_results(idx, joints=[(20.0, 40.0)]))
         changed = (out['img'] != 128).any(-1)
@@ -89,13 +89,12 @@ def test_occluded_test_split_differs_only_in_pixels(synthetic_root):
     occ = [dict(type='SyntheticOcclusion', seed=0)]
 
     def dataset(pipeline):
-        return HumanImageDataset(
-            ann_file='h36m/h36m_test.npz',
-            dataset_name='h36m',
-            data_root=synthetic_root,
-            data_prefix=dict(img='h36m/'),
-            test_mode=True,
-            pipeline=copy.deepcopy(pipeline))
+        return HumanImageDataset(ann_file='h36m/h36m_test.npz',
+                                 dataset_name='h36m',
+                                 data_root=synthetic_root,
+                                 data_prefix=dict(img='h36m/'),
+                                 test_mode=True,
+                                 pipeline=copy.deepcopy(pipeline))
 
     plain = dataset(base + pack)
     occluded = dataset(base + occ + pack)
@@ -104,6 +103,7 @@ def test_occluded_test_split_differs_only_in_pixels(synthetic_root):
         p, o = plain[i], occluded[i]
         assert not np.array_equal(p['inputs'], o['inputs'])
         np.testing.assert_array_equal(
-            o['inputs'], again(occluded.get_data_info(i))['inputs'])
+            o['inputs'],
+            again(occluded.get_data_info(i))['inputs'])
         np.testing.assert_array_equal(p['data_samples'].gt_keypoints3d,
                                       o['data_samples'].gt_keypoints3d)

@@ -62,7 +62,8 @@ def test_2d_configs_change_only_depth_and_channels(depth, data, keypoints):
 
 
 def test_lsp_config_is_the_mpii_recipe_on_lsp():
-    lsp = load('pretrain', 'pose2d-simplebaseline_r50_4xb64-140e_lsp-256x256.py')
+    lsp = load('pretrain',
+               'pose2d-simplebaseline_r50_4xb64-140e_lsp-256x256.py')
     mpii = load('pretrain',
                 'pose2d-simplebaseline_r50_4xb64-140e_mpii-256x256.py')
     for key in ('train_cfg', 'optim_wrapper', 'param_scheduler'):
@@ -85,16 +86,18 @@ def test_3d_configs_per_depth_and_training_set(depth, train_set):
     assert pre.model.head.in_channels == LAST_CHANNELS[depth]
     assert pre.model.backbone.init_cfg.type == 'Pretrained'
     names = [d.dataset_name for d in pre.train_dataloader.dataset.datasets]
-    assert names == {'h36m': ['h36m'],
-                     'occlusion-person': ['occlusion-person'],
-                     'h36m-occlusion-person': ['h36m', 'occlusion-person']
-                     }[train_set]
+    assert names == {
+        'h36m': ['h36m'],
+        'occlusion-person': ['occlusion-person'],
+        'h36m-occlusion-person': ['h36m', 'occlusion-person']
+    }[train_set]
     # Every training set: one epoch length, so one 3D-only rule.
     assert pre.train_dataloader.dataset.num_samples == pre.epoch_samples
     # The 3D-only twin differs in initialisation and schedule only.
     assert scratch.model.backbone.init_cfg is None
-    assert _without(scratch.model, 'backbone.init_cfg') == _without(
-        pre.model, 'backbone.init_cfg')
+    assert _without(scratch.model,
+                    'backbone.init_cfg') == _without(pre.model,
+                                                     'backbone.init_cfg')
     for key in pre.keys():
         if key not in ('model', 'train_cfg', 'param_scheduler'):
             assert scratch[key] == pre[key], key
@@ -114,8 +117,7 @@ def _rule(study: Config, regressor: str):
         pre = Config.fromfile(spec.config)
         costs.append(
             matched_scratch_epochs(ft.train_cfg.max_epochs,
-                                   pre.train_cfg.max_epochs,
-                                   spec.num_samples,
+                                   pre.train_cfg.max_epochs, spec.num_samples,
                                    pre.model.head.decoder.input_size,
                                    ft.epoch_samples, ft.input_size))
     epochs = max(costs)
@@ -137,8 +139,8 @@ def test_3d_only_schedule_follows_the_compute_rule(study_name):
         # The schedule of the 3D-only config files (the hand-run twins).
         pre_name = osp.basename(rspec.config)
         e_pre = load('finetune', pre_name).train_cfg.max_epochs
-        twin = load('finetune',
-                    pre_name.replace(f'_{e_pre}e_', f'_{epochs}e_'))
+        twin = load('finetune', pre_name.replace(f'_{e_pre}e_',
+                                                 f'_{epochs}e_'))
         assert twin.train_cfg.max_epochs == epochs
         assert twin.param_scheduler[0].milestones == milestones
         assert twin.model.backbone.init_cfg is None
@@ -173,8 +175,11 @@ def test_cross_dataset_test_config_routes_every_set(name, sets):
         assert route.type == 'HumanMeshMetric'
         assert route.joint_set == 'h36m_17'
         assert 'mpjpe' in route.metrics or 'pa_mpjpe' in route.metrics
-    keys = {f'{r.prefix}/{m}' for r in metric.routes.values()
-            for m in r.metrics}
+    keys = {
+        f'{r.prefix}/{m}'
+        for r in metric.routes.values()
+        for m in r.metrics
+    }
     assert {'h36m/mpjpe', 'h36m/pa_mpjpe'} <= keys
     # Validation: Human3.6M alone (the learning curves).
     assert cfg.val_dataloader.dataset.dataset_name == 'h36m'
@@ -182,8 +187,8 @@ def test_cross_dataset_test_config_routes_every_set(name, sets):
     if name.endswith('synthetic.py'):
         occl = concat.datasets[1]
         assert occl.ann_file == concat.datasets[0].ann_file
-        assert [t['type'] for t in occl.pipeline].count(
-            'SyntheticOcclusion') == 1
+        assert [t['type']
+                for t in occl.pipeline].count('SyntheticOcclusion') == 1
         assert occl.pipeline[2].seed is not None  # fixed test occluders
 
 
@@ -192,8 +197,9 @@ def test_synthetic_3d_configs_keep_the_real_recipe(train_set):
     real = load('finetune', f'integral_r18_120e_{train_set}.py')
     for depth in (18, 34):
         for epochs in (4, 7):
-            syn = load('finetune',
-                       f'integral_r{depth}_{epochs}e_{train_set}_synthetic.py')
+            syn = load(
+                'finetune',
+                f'integral_r{depth}_{epochs}e_{train_set}_synthetic.py')
             assert syn.model.backbone.depth == depth
             # Same model, loss weights and head; data and size differ.
             assert _without(syn.model, 'backbone.depth',
@@ -201,17 +207,16 @@ def test_synthetic_3d_configs_keep_the_real_recipe(train_set):
                                 real.model, 'backbone.depth',
                                 'backbone.init_cfg')
             assert syn.synthetic_data.root == 'data/synthetic'
-            assert [d.dataset_name
-                    for d in syn.train_dataloader.dataset.datasets] == [
-                        d.dataset_name
-                        for d in real.train_dataloader.dataset.datasets
-                    ]
+            assert [
+                d.dataset_name for d in syn.train_dataloader.dataset.datasets
+            ] == [
+                d.dataset_name for d in real.train_dataloader.dataset.datasets
+            ]
             assert syn.input_size == syn.test_input_size == (64, 64)
 
 
 @pytest.mark.parametrize('study_name, counts', [
-    ('mills_2d_pretrain',
-     dict(pretrain=10, export=10, finetune=45, test=45)),
+    ('mills_2d_pretrain', dict(pretrain=10, export=10, finetune=45, test=45)),
     ('mills_2d_pretrain_synthetic',
      dict(pretrain=2, export=2, finetune=8, test=8)),
 ])

@@ -44,9 +44,10 @@ def _export_cli():
 def test_2d_checkpoint_initialises_integral_regressor(depth, tmp_path):
     torch.manual_seed(depth)
     cfg2d = Config.fromfile(
-        osp.join(REPO, 'configs', 'pretrain',
-                 f'pose2d-simplebaseline_r{depth}_4xb64-140e_'
-                 'mpii-256x256.py'))
+        osp.join(
+            REPO, 'configs', 'pretrain',
+            f'pose2d-simplebaseline_r{depth}_4xb64-140e_'
+            'mpii-256x256.py'))
     with DefaultScope.overwrite_default_scope('mmpose'):
         pose = MMPOSE_MODELS.build(cfg2d.model)
     assert type(pose).__name__ == 'TopdownPoseEstimator'
@@ -58,10 +59,10 @@ def test_2d_checkpoint_initialises_integral_regressor(depth, tmp_path):
     trained = {k: v.clone() for k, v in pose.backbone.state_dict().items()}
     ckpt = str(tmp_path / f'pose2d_r{depth}_epoch_140.pth')
     save_checkpoint(
-        dict(
-            meta=dict(
-                epoch=140, mmpose_version='1.3.2', cfg=cfg2d.pretty_text),
-            state_dict=pose.state_dict()), ckpt)
+        dict(meta=dict(epoch=140,
+                       mmpose_version='1.3.2',
+                       cfg=cfg2d.pretty_text),
+             state_dict=pose.state_dict()), ckpt)
     del pose
 
     exported = str(tmp_path / 'backbone.pth')

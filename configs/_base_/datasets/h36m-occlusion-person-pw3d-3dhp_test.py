@@ -12,7 +12,11 @@
 #                             joints, H36M's head and head top absent);
 #   '3dpw/...'                3DPW test; the file needs H36M-17 keypoints3d
 #                             (regressed from its SMPL fits);
-#   'mpi-inf-3dhp/...'        MPI-INF-3DHP test (mmhuman3d's file).
+#   'mpi-inf-3dhp/...'        MPI-INF-3DHP test (mmhuman3d's file; its
+#                             H36M-17 slots, pelvis included, must be set).
+# Every listed file must exist (tools/train.py names a missing one); without
+# a data set, restate test_dataloader.dataset.datasets and the routes of
+# test_evaluator without it in a child config.
 # Validation during training uses protocol 1 alone (the learning curves of
 # the study report). The evaluators are lists: MMEngine's Runner reads a
 # dict with a 'metrics' key as an Evaluator config, not as a metric.

@@ -41,9 +41,9 @@ _NAME_DIGITS = dict(lsp=4, lspet=5)
 _NUM_JOINTS = len(LSP_14)
 
 
-def read_lsp_joints(mat_path: str,
-                    visibility: str = 'auto'
-                    ) -> Tuple[np.ndarray, np.ndarray, str]:
+def read_lsp_joints(
+        mat_path: str,
+        visibility: str = 'auto') -> Tuple[np.ndarray, np.ndarray, str]:
     """Read a LSP or LSP-extended ``joints.mat``.
 
     Args:
@@ -96,8 +96,10 @@ def read_lsp_joints(mat_path: str,
 
 
 def lsp_coco_annotations(
-        xy: np.ndarray, visible: np.ndarray,
-        image_sizes: Sequence[Tuple[int, int]], file_names: Sequence[str],
+        xy: np.ndarray,
+        visible: np.ndarray,
+        image_sizes: Sequence[Tuple[int, int]],
+        file_names: Sequence[str],
         first_image_id: int = 1) -> Tuple[List[dict], List[dict], int]:
     """COCO ``images`` and ``annotations`` entries, one person per image.
 
@@ -116,7 +118,9 @@ def lsp_coco_annotations(
     for i, (name, (width, height)) in enumerate(zip(file_names, image_sizes)):
         image_id = first_image_id + i
         images.append(
-            dict(id=image_id, file_name=name, width=int(width),
+            dict(id=image_id,
+                 file_name=name,
+                 width=int(width),
                  height=int(height)))
         pts = xy[i]
         inside = ((pts[:, 0] >= 0) & (pts[:, 0] <= width - 1) &
@@ -132,20 +136,19 @@ def lsp_coco_annotations(
         for (x, y), v in zip(kpts, vis):
             keypoints += [round(float(x), 2), round(float(y), 2), int(v)]
         annotations.append(
-            dict(
-                id=image_id,
-                image_id=image_id,
-                category_id=1,
-                iscrowd=0,
-                bbox=[
-                    round(float(x0), 2),
-                    round(float(y0), 2),
-                    round(float(x1 - x0), 2),
-                    round(float(y1 - y0), 2)
-                ],
-                area=round(float((x1 - x0) * (y1 - y0)), 2),
-                num_keypoints=int(inside.sum()),
-                keypoints=keypoints))
+            dict(id=image_id,
+                 image_id=image_id,
+                 category_id=1,
+                 iscrowd=0,
+                 bbox=[
+                     round(float(x0), 2),
+                     round(float(y0), 2),
+                     round(float(x1 - x0), 2),
+                     round(float(y1 - y0), 2)
+                 ],
+                 area=round(float((x1 - x0) * (y1 - y0)), 2),
+                 num_keypoints=int(inside.sum()),
+                 keypoints=keypoints))
     return images, annotations, skipped
 
 
@@ -171,22 +174,21 @@ def lsp_categories() -> List[dict]:
     skeleton = [[parent + 1, child + 1]
                 for child, parent in enumerate(LSP14_PARENTS) if parent >= 0]
     return [
-        dict(
-            id=1,
-            name='person',
-            supercategory='person',
-            keypoints=list(LSP_14),
-            skeleton=skeleton)
+        dict(id=1,
+             name='person',
+             supercategory='person',
+             keypoints=list(LSP_14),
+             skeleton=skeleton)
     ]
 
 
 def convert_lsp(
-        lsp_root: Optional[str],
-        out_dir: str,
-        lspet_root: Optional[str] = None,
-        visibility: str = 'auto',
-        link_images: bool = True,
-        splits: Optional[Dict[str, Dict[str, Tuple[int, int]]]] = None
+    lsp_root: Optional[str],
+    out_dir: str,
+    lspet_root: Optional[str] = None,
+    visibility: str = 'auto',
+    link_images: bool = True,
+    splits: Optional[Dict[str, Dict[str, Tuple[int, int]]]] = None
 ) -> Dict[str, dict]:
     """Write ``annotations/lsp_{train,test}.json`` under ``out_dir``.
 
@@ -219,8 +221,8 @@ def convert_lsp(
     for release, root in (('lsp', lsp_root), ('lspet', lspet_root)):
         if not root:
             continue
-        xy, visible, found = read_lsp_joints(
-            osp.join(root, 'joints.mat'), visibility)
+        xy, visible, found = read_lsp_joints(osp.join(root, 'joints.mat'),
+                                             visibility)
         if found != release:
             raise ValueError(
                 f'{root}/joints.mat has the {found} layout; pass it as the '
@@ -253,16 +255,17 @@ def convert_lsp(
     written = {}
     for split, (images, anns, skipped) in written_splits.items():
         path = osp.join(out_dir, 'annotations', f'lsp_{split}.json')
-        content = dict(
-            info=dict(
-                description='Leeds Sports Pose, 14 joints (hpse_bench '
-                'tools/data/convert_lsp.py)',
-                visibility=visibility),
-            images=images,
-            annotations=anns,
-            categories=lsp_categories())
+        content = dict(info=dict(
+            description='Leeds Sports Pose, 14 joints (hpse_bench '
+            'tools/data/convert_lsp.py)',
+            visibility=visibility),
+                       images=images,
+                       annotations=anns,
+                       categories=lsp_categories())
         with open(path, 'w') as f:
             json.dump(content, f)
-        written[split] = dict(
-            path=path, images=len(images), people=len(anns), skipped=skipped)
+        written[split] = dict(path=path,
+                              images=len(images),
+                              people=len(anns),
+                              skipped=skipped)
     return written

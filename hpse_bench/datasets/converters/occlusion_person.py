@@ -47,25 +47,24 @@ OCCLUSION_PERSON_JOINTS: List[str] = [
     'root', 'rhip', 'rkne', 'rank', 'lhip', 'lkne', 'lank', 'belly', 'neck',
     'lsho', 'lelb', 'lwri', 'rsho', 'relb', 'rwri'
 ]
-_H36M_NAME = dict(
-    root='pelvis',
-    rhip='right_hip',
-    rkne='right_knee',
-    rank='right_ankle',
-    lhip='left_hip',
-    lkne='left_knee',
-    lank='left_ankle',
-    belly='spine',
-    neck='thorax',
-    lsho='left_shoulder',
-    lelb='left_elbow',
-    lwri='left_wrist',
-    rsho='right_shoulder',
-    relb='right_elbow',
-    rwri='right_wrist')
+_H36M_NAME = dict(root='pelvis',
+                  rhip='right_hip',
+                  rkne='right_knee',
+                  rank='right_ankle',
+                  lhip='left_hip',
+                  lkne='left_knee',
+                  lank='left_ankle',
+                  belly='spine',
+                  neck='thorax',
+                  lsho='left_shoulder',
+                  lelb='left_elbow',
+                  lwri='left_wrist',
+                  rsho='right_shoulder',
+                  relb='right_elbow',
+                  rwri='right_wrist')
 #: H36M-17 index of each Occlusion-Person joint.
-TO_H36M = np.array([H36M_17.index(_H36M_NAME[n])
-                    for n in OCCLUSION_PERSON_JOINTS])
+TO_H36M = np.array(
+    [H36M_17.index(_H36M_NAME[n]) for n in OCCLUSION_PERSON_JOINTS])
 _NUM_JOINTS = len(OCCLUSION_PERSON_JOINTS)
 _REQUIRED = ('image', 'joints_2d', 'joints_3d', 'joints_vis')
 
@@ -121,13 +120,12 @@ def occlusion_person_rows(records: Sequence[Dict[str, Any]],
         raise ValueError(f'every must be >= 1, got {every}')
     kept = list(range(0, len(records), every))
     n = len(kept)
-    out = dict(
-        image_path=[],
-        image_id=np.arange(n, dtype=np.int64),
-        bbox_xywh=np.zeros((n, 4)),
-        keypoints2d=np.zeros((n, len(H36M_17), 3)),
-        keypoints3d=np.zeros((n, len(H36M_17), 4)),
-        occluded=np.zeros((n, len(H36M_17)), dtype=bool))
+    out = dict(image_path=[],
+               image_id=np.arange(n, dtype=np.int64),
+               bbox_xywh=np.zeros((n, 4)),
+               keypoints2d=np.zeros((n, len(H36M_17), 3)),
+               keypoints3d=np.zeros((n, len(H36M_17), 4)),
+               occluded=np.zeros((n, len(H36M_17)), dtype=bool))
     focal = np.full((n, 2), np.nan)
     center = np.full((n, 2), np.nan)
     for row, index in enumerate(kept):
@@ -162,15 +160,17 @@ def occlusion_person_rows(records: Sequence[Dict[str, Any]],
             s = np.broadcast_to(
                 np.asarray(rec['scale'], np.float64).reshape(-1)[:2], (2, ))
             side = s * 200.0
-            out['bbox_xywh'][row] = [c[0] - side[0] / 2, c[1] - side[1] / 2,
-                                     side[0], side[1]]
+            out['bbox_xywh'][row] = [
+                c[0] - side[0] / 2, c[1] - side[1] / 2, side[0], side[1]
+            ]
         else:
             # No box: the joints' box, enlarged 1.2 as SPIN's boxes are.
             pts = j2d[in_view] if in_view.any() else j2d
             lo, hi = pts.min(axis=0), pts.max(axis=0)
             mid, size = (lo + hi) / 2, (hi - lo) * 1.2
-            out['bbox_xywh'][row] = [mid[0] - size[0] / 2,
-                                     mid[1] - size[1] / 2, size[0], size[1]]
+            out['bbox_xywh'][row] = [
+                mid[0] - size[0] / 2, mid[1] - size[1] / 2, size[0], size[1]
+            ]
         camera = rec.get('camera') or {}
         fx, fy = _camera_value(camera, 'fx'), _camera_value(camera, 'fy')
         cx, cy = _camera_value(camera, 'cx'), _camera_value(camera, 'cy')
@@ -209,7 +209,9 @@ def convert_occlusion_person(annotation_file: str,
     with open(annotation_file, 'rb') as f:
         # latin1 reads pickles written by Python 2 as well.
         records = pickle.load(f, encoding='latin1')
-    rows = occlusion_person_rows(records, every, image_prefix,
+    rows = occlusion_person_rows(records,
+                                 every,
+                                 image_prefix,
                                  where=annotation_file)
     n = len(rows['image_path'])
     if n == 0:
@@ -222,27 +224,26 @@ def convert_occlusion_person(annotation_file: str,
         {'h36m_17': rows['keypoints3d'][..., 3]}, 3)
     # H36M's head and head top are not in the dataset.
     absent = human_data_indices('h36m_17')[[
-        H36M_17.index('head'), H36M_17.index('head_top')
+        H36M_17.index('head'),
+        H36M_17.index('head_top')
     ]]
     mask2d[absent] = 0
     mask3d[absent] = 0
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    write_human_data(
-        out_file,
-        rows['image_path'],
-        rows['image_id'],
-        rows['bbox_xywh'],
-        kp2d,
-        mask2d,
-        config='occlusion_person',
-        keypoints3d=kp3d,
-        keypoints3d_mask=mask3d,
-        focal_length=rows['focal_length'],
-        principal_point=rows['principal_point'],
-        meta=dict(
-            occluded=rows['occluded'],
-            source=osp.basename(annotation_file),
-            every=every))
+    write_human_data(out_file,
+                     rows['image_path'],
+                     rows['image_id'],
+                     rows['bbox_xywh'],
+                     kp2d,
+                     mask2d,
+                     config='occlusion_person',
+                     keypoints3d=kp3d,
+                     keypoints3d_mask=mask3d,
+                     focal_length=rows['focal_length'],
+                     principal_point=rows['principal_point'],
+                     meta=dict(occluded=rows['occluded'],
+                               source=osp.basename(annotation_file),
+                               every=every))
     in_view = rows['keypoints2d'][..., 2] > 0
     fraction = float(rows['occluded'].sum() / max(1, in_view.sum()))
     return dict(path=out_file, rows=n, occluded_fraction=fraction)

@@ -77,8 +77,8 @@ class SyntheticOcclusion(BaseTransform):
         """A base colour modulated by smooth noise, ``(H, W, 3)`` float."""
         base = rng.uniform(20, 235, size=3)
         coarse = rng.normal(0.0, 35.0, size=(4, 4, 3)).astype(np.float32)
-        noise = cv2.resize(
-            coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+        noise = cv2.resize(coarse, (width, height),
+                           interpolation=cv2.INTER_CUBIC)
         return np.clip(base[None, None] + noise, 0, 255)
 
     def transform(self, results: dict) -> dict:
@@ -87,8 +87,8 @@ class SyntheticOcclusion(BaseTransform):
         height, width = img.shape[:2]
         count = 0
         if rng.random() < self.prob:
-            count = int(rng.integers(self.num_occluders[0],
-                                     self.num_occluders[1] + 1))
+            count = int(
+                rng.integers(self.num_occluders[0], self.num_occluders[1] + 1))
         if count == 0:
             results['num_occluders'] = 0
             return results
@@ -99,8 +99,8 @@ class SyntheticOcclusion(BaseTransform):
         side = float(min(height, width))
         out = img.astype(np.float32)
         for _ in range(count):
-            centre = anchors[rng.integers(len(anchors))] + rng.uniform(
-                -0.05, 0.05, size=2) * side
+            centre = anchors[rng.integers(
+                len(anchors))] + rng.uniform(-0.05, 0.05, size=2) * side
             size = rng.uniform(*self.size_range) * side
             aspect = np.exp(rng.uniform(np.log(0.5), np.log(2.0)))
             axes = (size * np.sqrt(aspect) / 2, size / np.sqrt(aspect) / 2)
@@ -109,15 +109,14 @@ class SyntheticOcclusion(BaseTransform):
             if rng.random() < 0.5:
                 box = ((float(centre[0]), float(centre[1])),
                        (2 * axes[0], 2 * axes[1]), angle)
-                cv2.fillConvexPoly(mask,
-                                   np.round(cv2.boxPoints(box)).astype(
-                                       np.int32), 1)
+                cv2.fillConvexPoly(
+                    mask,
+                    np.round(cv2.boxPoints(box)).astype(np.int32), 1)
             else:
-                cv2.ellipse(mask, (int(round(centre[0])),
-                                   int(round(centre[1]))),
-                            (max(1, int(round(axes[0]))),
-                             max(1, int(round(axes[1])))), angle, 0, 360, 1,
-                            -1)
+                cv2.ellipse(
+                    mask, (int(round(centre[0])), int(round(centre[1]))),
+                    (max(1, int(round(axes[0]))), max(1, int(round(axes[1])))),
+                    angle, 0, 360, 1, -1)
             hit = mask.astype(bool)
             out[hit] = self._texture(rng, height, width)[hit]
         results['img'] = np.clip(np.rint(out), 0, 255).astype(img.dtype)
