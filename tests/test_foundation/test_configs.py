@@ -1,0 +1,39 @@
+"""Every config in configs/ parses, and runnable configs inherit."""
+import glob
+import os.path as osp
+import re
+
+import pytest
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                         recursive=True))
+RUNNABLE = [
+    p for p in CONFIGS
+    if osp.basename(osp.dirname(p)) in ('pretrain', 'finetune')
+]
+
+
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, REPO) for p in CONFIGS])
+def test_config_parses(path):
+    cfg = Config.fromfile(path)
+    assert len(cfg.keys()) > 0
+
+
+@pytest.mark.parametrize(
+    'path', RUNNABLE, ids=[osp.relpath(p, REPO) for p in RUNNABLE])
+def test_runnable_configs_inherit_and_follow_the_naming_scheme(path):
+    with open(path) as f:
+        text = f.read()
+    assert '_base_' in text, f'{path} does not inherit a base config'
+    name = osp.splitext(osp.basename(path))[0]
+    if name == 'jointcon':  # the user's short alias of the full J config
+        return
+    # <method>_<backbone>_<schedule or gpus x batch>_<data>[_synthetic]
+    assert re.match(r'^[a-z0-9-]+_r\d+_[0-9a-z-]+_[0-9a-z-]+', name), name
+    cfg = Config.fromfile(path)
+    if name.endswith('_synthetic'):
+        assert cfg.get('synthetic_data'), f'{name}: no synthetic_data key'
