@@ -22,14 +22,18 @@ $(STAMP): $(REQS)
 	$(BIN)/python -c "import hpse_bench, mmpose.models, mmpretrain.models, smplx; print('hpse_bench', hpse_bench.__version__, 'installed')"
 	touch $(STAMP)
 
+# The venv's bin first on PATH, as after `source .venv/bin/activate`: the
+# launchers (tools/dist_train.sh) and subprocesses then find its python.
+RUN := PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))"
+
 demo: install
-	$(BIN)/python tools/study.py configs/study/demo_synthetic.py
+	$(RUN) $(BIN)/python tools/study.py configs/study/demo_synthetic.py
 
 test: install
-	$(BIN)/python -m pytest tests
+	$(RUN) $(BIN)/python -m pytest tests
 
 benchmarks: install
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/bench_*.py; do $(RUN) $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) work_dirs data/synthetic

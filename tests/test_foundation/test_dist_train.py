@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import random
 import subprocess
+import sys
 
 import pytest
 
@@ -32,6 +33,8 @@ def test_dist_train_two_cpu_processes_end_with_identical_weights(
     env = dict(os.environ)
     env['PORT'] = str(random.randint(29600, 39999))
     env['OMP_NUM_THREADS'] = '1'
+    # dist_train.sh runs the `python` on PATH: make it this interpreter.
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
     work_dir = tmp_path / 'work'
     result = subprocess.run(
         ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), str(config), '2',
@@ -52,7 +55,7 @@ def test_train_names_a_missing_data_root(tmp_path):
     config = osp.join(REPO, 'configs', 'finetune',
                       'hmr_r50_120e_h36m-coco_100p.py')
     result = subprocess.run(
-        ['python', osp.join(REPO, 'tools', 'train.py'), config,
+        [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
          '--work-dir', str(tmp_path / 'w')],
         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
@@ -64,7 +67,7 @@ def test_train_names_a_missing_data_root(tmp_path):
 
 def test_train_names_a_missing_config(tmp_path):
     result = subprocess.run(
-        ['python', osp.join(REPO, 'tools', 'train.py'),
+        [sys.executable, osp.join(REPO, 'tools', 'train.py'),
          str(tmp_path / 'nope.py')],
         capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
