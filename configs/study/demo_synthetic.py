@@ -3,7 +3,8 @@
 # pose, JointCon (J), PeCLR, SimCLR, DensePose), each pre-trained on the
 # synthetic `coco` split, exported, fine-tuned as HMR on synthetic
 # h36m + coco at 100 % and 10 %, and evaluated on synthetic 3DPW, Human3.6M
-# and MuPoTS-3D. About 30 minutes on 2 CPU cores.
+# and MuPoTS-3D. About 30 minutes on 2 CPU cores: 2 epochs of pre-training
+# on 512 person crops, 2 epochs of fine-tuning (4 from random init).
 #
 #   python tools/study.py configs/study/demo_synthetic.py
 #
@@ -21,10 +22,12 @@ stage_cfg_options = {
     'synthetic_data.workers': 2,
 }
 
+# Pre-training sees the first 512 person crops of the synthetic coco split.
 _pretrain_common = {
+    'train_dataloader.dataset.indices': 512,
     'train_dataloader.batch_size': 32,
-    'train_cfg.max_epochs': 3,
-    'default_hooks.checkpoint.interval': 3,
+    'train_cfg.max_epochs': 2,
+    'default_hooks.checkpoint.interval': 2,
     'default_hooks.logger.interval': 10,
 }
 _coco_persons = 'data/synthetic/coco/annotations/person_keypoints_train.json'
@@ -36,7 +39,7 @@ pretrain = dict(
         data='synthetic COCO',
         config='configs/pretrain/'
         'pose2d-simplebaseline_r18_1xb8-2e_coco-128x96_synthetic.py',
-        cfg_options=dict(_pretrain_common, **{'train_cfg.val_interval': 3}),
+        cfg_options=dict(_pretrain_common, **{'train_cfg.val_interval': 2}),
         annotation='bbox+pose',
         annotation_file=_coco_persons),
     jointcon_j=dict(
@@ -73,15 +76,15 @@ finetune = dict(
     hmr=dict(
         config='configs/finetune/hmr_r18_8e_h36m-coco_100p_synthetic.py',
         cfg_options={
-            'train_cfg.max_epochs': 3,
+            'train_cfg.max_epochs': 2,
             'param_scheduler.0.milestones': [2],
-            'default_hooks.checkpoint.interval': 3,
+            'default_hooks.checkpoint.interval': 2,
         },
         # Random init trains twice as long (the paper's 240 vs 120 epochs).
         scratch_cfg_options={
-            'train_cfg.max_epochs': 6,
+            'train_cfg.max_epochs': 4,
             'param_scheduler.0.milestones': [4],
-            'default_hooks.checkpoint.interval': 6,
+            'default_hooks.checkpoint.interval': 4,
         }),
 )
 

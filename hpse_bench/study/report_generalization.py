@@ -210,8 +210,8 @@ def _pretrain_section(st: _Study, out_dir: str) -> List[str]:
         'seconds', 'device_hours'
     ]
     md = [
-        '| pre-training | data | 2D validation (last epoch) | wall time | '
-        'device-hours |', '|---|---|---|---|---|'
+        '| backbone | pre-training | data | 2D validation (last epoch) | '
+        'wall time | device-hours |', '|---|---|---|---|---|---|'
     ]
     for method in st.res.methods:
         if st.is_scratch(method):
@@ -237,7 +237,9 @@ def _pretrain_section(st: _Study, out_dir: str) -> List[str]:
                     f'{device_hours(rec):.6f}'
                 ])
                 texts.append(f'{names.get(key, key)} {value:.4g}')
-        md.append(f'| {st.label(method)} | {st.res.data(method)} | '
+        depth = st.cfg.pretrain[method].get('depth')
+        md.append(f'| {"ResNet-%d" % depth if depth else "-"} | '
+                  f'{st.label(method)} | {st.res.data(method)} | '
                   f'{", ".join(texts) or "-"} | {_clock(_mean(seconds))} | '
                   f'{_fmt(_mean(hours), 4)} |')
     with open(osp.join(out_dir, 'pretrain_2d.csv'), 'w', newline='') as f:
@@ -402,7 +404,8 @@ def _compute_section(st: _Study, out_dir: str) -> List[str]:
         'it held; per stage in `compute.csv`. The 3D-only schedules follow '
         "the rule of `hpse_bench/study/compute_budget.py` (the pre-training's "
         'backbone passes x input pixels, added as 3D epochs); the columns '
-        'below show what each run really cost.', ''
+        'below show what each run really cost, validation and start-up '
+        'included, which the rule does not count.', ''
     ] + md + [''] + cell_md
 
 

@@ -37,3 +37,27 @@ def test_runnable_configs_inherit_and_follow_the_naming_scheme(path):
     cfg = Config.fromfile(path)
     if name.endswith('_synthetic'):
         assert cfg.get('synthetic_data'), f'{name}: no synthetic_data key'
+
+
+EVALUATED = [
+    p for p in CONFIGS
+    if 'val_evaluator' in open(p).read() or 'test_evaluator' in open(p).read()
+]
+
+
+@pytest.mark.parametrize(
+    'path', EVALUATED, ids=[osp.relpath(p, REPO) for p in EVALUATED])
+def test_evaluators_build_as_the_runner_builds_them(path):
+    """A dict with a 'metrics' key is an Evaluator config to the Runner."""
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    import hpse_bench
+    hpse_bench.register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(path)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'hpse_bench')):
+        for key in ('val_evaluator', 'test_evaluator'):
+            if cfg.get(key):
+                evaluator = Runner.build_evaluator(None, cfg[key])
+                assert evaluator.metrics, (key, path)

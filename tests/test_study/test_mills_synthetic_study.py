@@ -21,6 +21,9 @@ import torch
 
 from hpse_bench.study import StudyRunner
 
+# Eight train/export/test subprocesses: about 1.5 minutes on 2 cores.
+pytestmark = pytest.mark.slow
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STUDY = osp.join(REPO, 'configs', 'study', 'mills_2d_pretrain_synthetic.py')
 WORK_ROOT = 'work_dirs/study/mills_tiny'

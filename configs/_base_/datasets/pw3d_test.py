@@ -27,9 +27,10 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(
+# A list: MMEngine reads a dict with a 'metrics' key as an Evaluator.
+val_evaluator = [dict(
     type='HumanMeshMetric',
     metrics=['pa_mpjpe', 'mpjpe', 'pve'],
     joint_set='lsp_14',
-    prefix='3dpw')
+    prefix='3dpw')]
 test_evaluator = val_evaluator
