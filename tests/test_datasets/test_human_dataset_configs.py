@@ -79,8 +79,13 @@ def test_real_configs_name_mmhuman3d_files():
         assert cfg.test_dataloader.dataset.data_root == 'data/'
         assert cfg.test_dataloader.sampler.shuffle is False
         # The evaluators name metrics that exist.
-        metric = METRICS.build(cfg.test_evaluator)
-        assert metric.prefix == cfg.test_evaluator.prefix
+        # A list of metrics (a dict with 'metrics' would be read by the
+        # Runner as an Evaluator config).
+        evaluators = cfg.test_evaluator if isinstance(
+            cfg.test_evaluator, list) else [cfg.test_evaluator]
+        for evaluator in evaluators:
+            metric = METRICS.build(evaluator)
+            assert metric.prefix == evaluator.prefix
 
 
 def test_fraction_changes_in_one_place(tmp_path):
@@ -120,7 +125,9 @@ def test_synthetic_configs_build_loaders(tmp_path):
         if name == 'pw3d_test':
             assert samples[0].gender == 'm'
         # The evaluator is built with this config.
-        METRICS.build(cfg.test_evaluator)
+        for evaluator in (cfg.test_evaluator if isinstance(
+                cfg.test_evaluator, list) else [cfg.test_evaluator]):
+            METRICS.build(evaluator)
 
 
 def _synthetic_root(request):
