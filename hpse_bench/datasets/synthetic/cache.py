@@ -25,7 +25,7 @@ A split left out of a ``num_images`` dict (or given 0) is not generated;
 Defaults and their cost: single-person images are 256x256, multi-person
 (mupots) images 320x320. The default sizes (coco 1000 train + 200 val, h36m
 600 train + 150 test, pw3d 150, mupots 60: 2160 images, 46 MB) cost about
-52 s of CPU time (24 ms per image); on the 2-core development machine,
+52 s of CPU time (24 ms per image); on a 2-core x86_64 machine,
 shared with other jobs, they took 39 s with ``workers=2`` and 55 s with
 ``workers=1`` (``benchmarks/bench_synthetic.py`` measures the per-crop
 rate). Besides the files of ``docs/data_contract.md``, every image has a
