@@ -275,12 +275,13 @@ class StudyRunner:
             return [sys.executable, osp.join(TOOLS, f'{what}.py')
                     ] + positional + args
         if self.launcher == 'pytorch':
-            return ['bash', osp.join(TOOLS, f'dist_{what}.sh')] + positional[
-                :1] + positional[1:] + [str(gpus)] + args
+            # dist_train.sh CONFIG GPUS / dist_test.sh CONFIG CKPT GPUS
+            return ['bash', osp.join(TOOLS, f'dist_{what}.sh')
+                    ] + positional + [str(gpus)] + args
         job = stage.name.replace('/', '-')
         if what == 'train':
             # slurm_train.sh takes the work dir positionally.
-            rest = [a for a in args]
+            rest = list(args)
             i = rest.index('--work-dir')
             del rest[i:i + 2]
             return ['bash', osp.join(TOOLS, 'slurm_train.sh'),
@@ -321,20 +322,14 @@ class StudyRunner:
         path = osp.join(stage.work_dir, 'config.py')
         lines = [f'_base_ = [{osp.abspath(stage.config)!r}]']
         backbone = stage.extra.get('backbone')
-        if backbone:
-            keys = stage.extra['backbone_key'].split('.')
-            inner = ('dict(init_cfg=dict(_delete_=True, type=\'Pretrained\', '
-                     f'checkpoint={osp.abspath(backbone)!r}))')
-            for key in reversed(keys[1:]):
-                inner = f'dict({key}={inner})'
-            lines.append(f'{keys[0]} = {inner}')
-        else:
-            # Random initialisation: no pre-trained weights at all.
-            keys = stage.extra['backbone_key'].split('.')
-            inner = 'dict(init_cfg=None)'
-            for key in reversed(keys[1:]):
-                inner = f'dict({key}={inner})'
-            lines.append(f'{keys[0]} = {inner}')
+        # No backbone: random initialisation, no pre-trained weights at all.
+        inner = ('dict(init_cfg=dict(_delete_=True, type=\'Pretrained\', '
+                 f'checkpoint={osp.abspath(backbone)!r}))'
+                 if backbone else 'dict(init_cfg=None)')
+        keys = stage.extra['backbone_key'].split('.')
+        for key in reversed(keys[1:]):
+            inner = f'dict({key}={inner})'
+        lines.append(f'{keys[0]} = {inner}')
         text = '\n'.join(lines) + '\n'
         with open(path, 'w') as f:
             f.write(text)
