@@ -62,16 +62,17 @@ def read_val_curve(work_dir: str) -> Dict[str, List[List[float]]]:
     return {k: [[e, v] for e, v in sorted(d.items())] for k, d in curves.items()}
 
 
-def read_train_loss(work_dir: str) -> List[List[float]]:
-    """``[[iteration, loss], ...]`` from the training log lines."""
+def read_train_loss(work_dir: str, key: str = 'loss') -> List[List[float]]:
+    """``[[iteration, value], ...]`` of one training scalar (default: the
+    total loss) from the training log lines."""
     out: Dict[int, float] = {}
     for run in _run_dirs(work_dir):
         path = osp.join(run, 'vis_data', 'scalars.json')
         if not osp.isfile(path):
             continue
         for rec in _read_json_lines(path):
-            if 'loss' in rec and 'step' in rec:
-                out[int(rec['step'])] = float(rec['loss'])
+            if 'loss' in rec and 'step' in rec and key in rec:
+                out[int(rec['step'])] = float(rec[key])
     return [[k, v] for k, v in sorted(out.items())]
 
 
