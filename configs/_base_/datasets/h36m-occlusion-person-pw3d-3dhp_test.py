@@ -10,8 +10,9 @@
 #   'occlusion-person/...'    Occlusion-Person validation split
 #                             (tools/data/convert_occlusion_person.py; 15
 #                             joints, H36M's head and head top absent);
-#   '3dpw/...'                3DPW test; the file needs H36M-17 keypoints3d
-#                             (regressed from its SMPL fits);
+#   '3dpw/...'                3DPW test; mmhuman3d's file holds SMPL fits
+#                             only: SMPLToKeypoints3D makes the H36M-17
+#                             joints with the gendered SMPL of smpl_root;
 #   'mpi-inf-3dhp/...'        MPI-INF-3DHP test (mmhuman3d's file; its
 #                             H36M-17 slots, pelvis included, must be set).
 # Every listed file must exist (tools/train.py names a missing one); without
@@ -26,18 +27,30 @@ test_pipeline = [
     dict(type='TopdownHumanAffine', input_size=test_input_size),
     dict(type='PackHumanInputs'),
 ]
+# SMPL folder (mmhuman3d layout) for the joints of SMPL-only test files.
+smpl_root = 'data/body_models'
+smpl_test_pipeline = [
+    dict(type='LoadHumanImage'),
+    dict(type='SMPLToKeypoints3D', smpl_root=smpl_root),
+    dict(type='TopdownHumanAffine', input_size=test_input_size),
+    dict(type='PackHumanInputs'),
+]
 
 
-def _test_set(name, ann_file, images):
+def _test_set(name,
+              ann_file,
+              images,
+              pipeline=test_pipeline,
+              required_keys=('keypoints3d', )):
     return dict(
         type='HumanImageDataset',
         dataset_name=name,
         data_root='data/',
         ann_file=ann_file,
         data_prefix=dict(img=images),
-        required_keys=('keypoints3d', ),
+        required_keys=required_keys,
         test_mode=True,
-        pipeline=test_pipeline)
+        pipeline=pipeline)
 
 
 test_sets = dict(
@@ -49,8 +62,12 @@ test_sets = dict(
     occlusion_person=_test_set(
         'occlusion-person', 'preprocessed_datasets/occlusion_person_test.npz',
         'datasets/occlusion_person/'),
-    pw3d=_test_set('pw3d', 'preprocessed_datasets/pw3d_test.npz',
-                   'datasets/pw3d/'),
+    pw3d=_test_set(
+        'pw3d',
+        'preprocessed_datasets/pw3d_test.npz',
+        'datasets/pw3d/',
+        pipeline=smpl_test_pipeline,
+        required_keys=('smpl', )),
     mpi_inf_3dhp=_test_set('mpi-inf-3dhp',
                            'preprocessed_datasets/mpi_inf_3dhp_test.npz',
                            'datasets/mpi_inf_3dhp/'),

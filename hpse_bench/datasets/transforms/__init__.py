@@ -12,3 +12,4 @@ from .densepose_random_flip import DensePoseRandomFlip  # noqa: F401
 from .densepose_topdown_affine import DensePoseTopdownAffine  # noqa: F401
 from .pack_densepose_inputs import PackDensePoseInputs  # noqa: F401
 from .synthetic_occlusion import SyntheticOcclusion  # noqa: F401
+from .smpl_to_keypoints3d import SMPLToKeypoints3D  # noqa: F401
