@@ -6,7 +6,7 @@
 
     # does the loss fall? mean of the first and last windows of each run
     python tools/analysis_tools/analyze_logs.py trend \\
-        work_dirs/jointcon work_dirs/peclr --keys loss --window 30
+        work_dirs/jointcon work_dirs/peclr --keys loss --window 30 --skip 30
 
 ``trend`` exits with status 1 when a run's last window is not below its
 first (``--check``), so it can guard a pipeline sanity run.
@@ -31,12 +31,21 @@ def _series(work_dir: str, key: str) -> Tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
-def trend(work_dirs: List[str], keys: List[str], window: int) -> List[dict]:
-    """First- and last-window means of each key of each run."""
+def trend(work_dirs: List[str],
+          keys: List[str],
+          window: int,
+          skip: int = 0) -> List[dict]:
+    """First- and last-window means of each key of each run, after the
+    first ``skip`` iterations."""
     rows = []
     for work_dir in work_dirs:
         for key in keys:
             steps, values = _series(work_dir, key)
+            keep = steps > skip
+            if keep.sum() < 2:
+                raise SystemExit(f'{work_dir}: fewer than 2 "{key}" values '
+                                 f'after iteration {skip}')
+            steps, values = steps[keep], values[keep]
             w = max(1, min(window, len(values) // 2))
             first, last = values[:w].mean(), values[-w:].mean()
             rows.append(
@@ -106,6 +115,12 @@ def parse_args():
         else:
             p.add_argument('--window', type=int, default=30)
             p.add_argument(
+                '--skip',
+                type=int,
+                default=0,
+                help='ignore the first SKIP iterations (e.g. while a '
+                'MoCo queue still holds the keys of its random start)')
+            p.add_argument(
                 '--check',
                 action='store_true',
                 help='exit 1 when a loss does not fall')
@@ -120,7 +135,7 @@ def main():
         plot_curve(args.work_dirs, args.keys, args.out, args.smooth,
                    args.legend)
         return
-    rows = trend(args.work_dirs, args.keys, args.window)
+    rows = trend(args.work_dirs, args.keys, args.window, args.skip)
     print_trend(rows)
     if args.check and not all(r['falls'] for r in rows):
         sys.exit(1)
