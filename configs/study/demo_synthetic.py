@@ -3,9 +3,9 @@
 # pose, JointCon (J), PeCLR, SimCLR, DensePose), each pre-trained on the
 # synthetic `coco` split, exported, fine-tuned as HMR on synthetic
 # h36m + coco at 100 % and 10 %, and evaluated on synthetic 3DPW, Human3.6M
-# and MuPoTS-3D. 30-40 minutes on 2 CPU cores (34 stages; measured 41 min
-# with the test suite running alongside): 2 epochs of pre-training
-# on 512 person crops, 2 epochs of fine-tuning (4 from random init).
+# and MuPoTS-3D. About 30 minutes on 2 CPU cores (34 stages; measured 28:20
+# on an idle machine): 2 epochs of pre-training on 512 person crops, 2 epochs
+# of fine-tuning (4 from random init).
 #
 #   python tools/study.py configs/study/demo_synthetic.py
 #
