@@ -2,26 +2,25 @@
 import numpy as np
 import pytest
 
-from hpse_bench.registry import DATASETS, TRANSFORMS
+from hpse_bench.datasets import HumanImageDataset
+from hpse_bench.datasets.transforms import SMPLToKeypoints3D
 
 
 @pytest.fixture(scope='module')
 def h36m_samples(synthetic_root):
     """Raw (un-augmented) synthetic h36m samples: their keypoints3d were
     written by the generator, an independent reference for the joints."""
-    ds = DATASETS.build(
-        dict(
-            type='HumanImageDataset',
-            dataset_name='h36m',
-            data_root=synthetic_root,
-            ann_file='h36m/h36m_train.npz',
-            data_prefix=dict(img='h36m/'),
-            pipeline=[]))
+    ds = HumanImageDataset(
+        dataset_name='h36m',
+        data_root=synthetic_root,
+        ann_file='h36m/h36m_train.npz',
+        data_prefix=dict(img='h36m/'),
+        pipeline=[])
     return [ds.get_data_info(i) for i in range(len(ds))]
 
 
 def test_joints_from_smpl_match_the_generator_labels(h36m_samples):
-    transform = TRANSFORMS.build(dict(type='SMPLToKeypoints3D'))
+    transform = SMPLToKeypoints3D()
     for info in h36m_samples:
         assert info['has_smpl'] > 0 and info['has_keypoints3d'] > 0
         reference = info['keypoints3d'].copy()
@@ -37,7 +36,7 @@ def test_joints_from_smpl_match_the_generator_labels(h36m_samples):
 
 
 def test_labelled_and_unlabelled_samples_are_left_alone(h36m_samples):
-    transform = TRANSFORMS.build(dict(type='SMPLToKeypoints3D'))
+    transform = SMPLToKeypoints3D()
     info = h36m_samples[0]
     labelled = dict(info, keypoints3d=info['keypoints3d'] + 1.0)
     assert np.array_equal(
@@ -48,7 +47,7 @@ def test_labelled_and_unlabelled_samples_are_left_alone(h36m_samples):
 
 
 def test_gender(h36m_samples):
-    transform = TRANSFORMS.build(dict(type='SMPLToKeypoints3D'))
+    transform = SMPLToKeypoints3D()
     info = dict(h36m_samples[0], has_keypoints3d=0.0)
     neutral = transform(dict(info))['keypoints3d']
     # The embedded model is neutral only: a female sample warns and uses it.

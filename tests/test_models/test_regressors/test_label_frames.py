@@ -16,6 +16,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
 
 from hpse_bench.models.utils.rotation import axis_angle_to_matrix
 from hpse_bench.registry import DATASETS, MODELS
@@ -45,7 +46,8 @@ def test_ground_truth_zeroes_the_losses_after_augmentation(
         flip, rotate, synthetic_root):
     cfg = Config.fromfile(FINETUNE)
     cfg.model.backbone.init_cfg = None
-    model = MODELS.build(cfg.model).eval()
+    with DefaultScope.overwrite_default_scope('hpse_bench'):
+        model = MODELS.build(cfg.model).eval()
     pipeline = []
     for step in cfg.train_pipeline:
         step = dict(step)
@@ -54,8 +56,8 @@ def test_ground_truth_zeroes_the_losses_after_augmentation(
         if step['type'] == 'RandomHumanBBoxTransform':
             step['rotate_prob'] = rotate
         pipeline.append(step)
-    dataset = DATASETS.build(
-        dict(
+    with DefaultScope.overwrite_default_scope('hpse_bench'):
+        dataset = DATASETS.build(dict(
             type='HumanImageDataset',
             dataset_name='h36m',
             data_root=synthetic_root,
