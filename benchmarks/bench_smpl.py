@@ -1,7 +1,7 @@
 """SMPL forward with hpse_bench's keypoints vs plain smplx, and build time.
 
 The peer is ``smplx.SMPL`` on the same file (vertices and joints only);
-``hpse_bench.models.body_models.SMPL`` adds the COCO-17, H36M-17 and LSP-14
+``hpse_bench.body_models.SMPL`` adds the COCO-17, H36M-17 and LSP-14
 keypoints every regressor and label generator uses. Prints the best time of
 ``--repeat`` runs of each, their ratio (target <= 1.3x) and the time to build
 the embedded model from scratch (target < 10 s).
@@ -20,8 +20,7 @@ import time
 import smplx
 import torch
 
-from hpse_bench.models.body_models import (SMPL, build_embedded_smpl,
-                                           smpl_model_file)
+from hpse_bench.body_models import SMPL, build_embedded_smpl, smpl_model_file
 
 
 def best_time(fn, repeat: int) -> float:

@@ -29,9 +29,9 @@ from typing import Dict, Iterator, Tuple
 import numpy as np
 import torch
 
-from hpse_bench.datasets.synthetic import GROUP_SIZE, SPLIT_STYLES
-from hpse_bench.datasets.synthetic import generator as G
-from hpse_bench.datasets.synthetic.rasterizer import rasterize_meshes
+from hpse_bench.synthetic import GROUP_SIZE, SPLIT_STYLES
+from hpse_bench.synthetic import generator as G
+from hpse_bench.synthetic.rasterizer import rasterize_meshes
 
 CROP = replace(
     SPLIT_STYLES['coco'], image_size=(256, 192), num_people=((1, ), (1.0, )))

@@ -49,20 +49,13 @@ DATA_SAMPLERS = Registry(
     parent=MMENGINE_DATA_SAMPLERS,
     locations=['hpse_bench.datasets'])
 TRANSFORMS = Registry(
-    'transform',
-    parent=MMENGINE_TRANSFORMS,
-    locations=['hpse_bench.datasets.transforms'])
+    'transform', parent=MMENGINE_TRANSFORMS, locations=['hpse_bench.datasets'])
 
-# Models
-# Keep in step with hpse_bench.models.MODEL_PACKAGES.
-_MODEL_LOCATIONS = [
-    'hpse_bench.models.body_models', 'hpse_bench.models.heads',
-    'hpse_bench.models.losses', 'hpse_bench.models.necks',
-    'hpse_bench.models.pretrain', 'hpse_bench.models.regressors',
-    'hpse_bench.models.utils', 'hpse_bench.checkpoint'
-]
+# Models. hpse_bench.models registers the networks, losses and task utils
+# (SMPLify) and imports hpse_bench.body_models, which registers SMPL; the
+# ``Pretrained`` initializer lives next to the exporter whose files it reads.
 MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, locations=_MODEL_LOCATIONS)
+    'model', parent=MMENGINE_MODELS, locations=['hpse_bench.models'])
 MODEL_WRAPPERS = Registry(
     'model_wrapper',
     parent=MMENGINE_MODEL_WRAPPERS,
@@ -70,9 +63,9 @@ MODEL_WRAPPERS = Registry(
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer',
     parent=MMENGINE_WEIGHT_INITIALIZERS,
-    locations=_MODEL_LOCATIONS)
+    locations=['hpse_bench.checkpoint'])
 TASK_UTILS = Registry(
-    'task util', parent=MMENGINE_TASK_UTILS, locations=_MODEL_LOCATIONS)
+    'task util', parent=MMENGINE_TASK_UTILS, locations=['hpse_bench.models'])
 
 # Optimisation
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS)

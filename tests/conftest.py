@@ -24,7 +24,7 @@ def synthetic_root(tmp_path_factory) -> str:
     """Path of a tiny complete synthetic dataset: coco (train, val), h36m
     (train, test), pw3d (test) and mupots (test), 8 images each, seed 0,
     default image sizes (256x256; mupots 320x320)."""
-    from hpse_bench.datasets.synthetic import ensure_synthetic_data
+    from hpse_bench.synthetic import ensure_synthetic_data
     root = tmp_path_factory.mktemp('synthetic_data') / 'synthetic'
     threads = torch.get_num_threads()
     try:

@@ -6,7 +6,7 @@ Usage::
         data/body_models [--gender neutral]
 
 writes ``data/body_models/smpl/SMPL_NEUTRAL.pkl``, which ``smplx`` and
-``hpse_bench.models.body_models.SMPL(smpl_root='data/body_models')`` read
+``hpse_bench.body_models.SMPL(smpl_root='data/body_models')`` read
 without chumpy. The folder also needs ``J_regressor_h36m.npy``,
 ``J_regressor_extra.npy`` and ``smpl_mean_params.npz`` (SPIN's data files).
 """
@@ -14,8 +14,8 @@ import argparse
 import os.path as osp
 import sys
 
-from hpse_bench.models.body_models.paths import SMPL_ROOT_FILES
-from hpse_bench.models.body_models.smpl_file import convert_smpl_file
+from hpse_bench.body_models.paths import SMPL_ROOT_FILES
+from hpse_bench.body_models.smpl_file import convert_smpl_file
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -11,9 +11,9 @@ and plots from the finished stages.
 """
 import argparse
 
-import hpse_bench  # noqa: F401
 from mmengine.config import DictAction
 
+import hpse_bench  # noqa: F401
 from hpse_bench.study import StudyRunner
 
 

@@ -11,9 +11,8 @@
   online encoder, and auto-detection of the source.
 - :mod:`.export`: :func:`export_backbone`, used by
   ``tools/export_backbone.py``.
-
-The ``Pretrained`` weight initializer that loads exported files lives in
-:mod:`hpse_bench.models.utils.pretrained_init`.
+- :mod:`.pretrained`: the ``Pretrained`` weight initializer that loads
+  exported files (and any other checkpoint) into a model.
 """
 from .errors import (BackboneExportError, CheckpointMismatchError,
                      CheckpointReadError)
@@ -24,6 +23,7 @@ from .io import (checkpoint_config_text, extract_state_dict, file_sha256,
                  summarize_prefixes)
 from .layouts import (CHECKPOINT_LAYOUTS, MOMENTUM_NAMES, SOURCES,
                       CheckpointLayout, detect_source, encoder_role)
+from .pretrained import PretrainedInit  # noqa: F401  (registers Pretrained)
 from .resnet import (RESNET_ARCHS, ResNetEncoder, check_against_reference,
                      detect_resnet_depth, find_resnet_encoders,
                      reference_resnet_shapes)
@@ -37,5 +37,5 @@ __all__ = [
     'CHECKPOINT_LAYOUTS', 'MOMENTUM_NAMES', 'SOURCES', 'CheckpointLayout',
     'detect_source', 'encoder_role', 'RESNET_ARCHS', 'ResNetEncoder',
     'check_against_reference', 'detect_resnet_depth', 'find_resnet_encoders',
-    'reference_resnet_shapes'
+    'reference_resnet_shapes', 'PretrainedInit'
 ]

@@ -10,13 +10,13 @@ holding tensors and plain Python values only, so that it
 - loads under ``torch.load(..., weights_only=True)``.
 """
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-from ..version import __version__
+from hpse_bench.utils.fileio import atomic_write
+from hpse_bench.version import __version__
 from .errors import BackboneExportError
 from .io import (WRAPPER_PREFIX, checkpoint_config_text, extract_state_dict,
                  file_sha256, format_keys, format_prefixes, is_remote,
@@ -295,22 +295,11 @@ def export_backbone(filename: str,
     result = extract_backbone(filename, source=source)
     if method:
         result.meta['method'] = method
-    out_dir = os.path.dirname(os.path.abspath(out))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.pth', dir=out_dir)
-    os.close(fd)
-    try:
-        torch.save({'state_dict': result.state_dict, 'meta': result.meta}, tmp)
-        # mkstemp creates the file 0600; give it the usual umask permissions
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        reread = torch.load(tmp, map_location='cpu', weights_only=True)
+    with atomic_write(out, 'wb') as f:
+        torch.save({'state_dict': result.state_dict, 'meta': result.meta}, f)
+        f.flush()
+        reread = torch.load(f.name, map_location='cpu', weights_only=True)
         if list(reread['state_dict']) != list(result.state_dict):
             raise BackboneExportError(
                 f'{out}: the written file does not read back the same keys')
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return result

@@ -7,7 +7,6 @@ full unpickler only for files that refuse it, such as MMEngine's own training
 checkpoints, which must therefore be trusted files), and URLs or
 ``torchvision://`` names take MMEngine's other schemes.
 """
-import hashlib
 import os
 import re
 from collections import Counter, OrderedDict
@@ -15,6 +14,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import torch
 
+from hpse_bench.utils.fileio import file_sha256  # noqa: F401  (re-exported)
 from .errors import CheckpointReadError
 
 # A state dict saved from ``nn.DataParallel`` / DDP carries this in front of
@@ -70,15 +70,6 @@ def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> Any:
             f'({type(err).__name__}: {err}). JAX/TensorFlow releases (e.g. '
             'the official DetCon and SimCLR ones) must first be converted '
             'to PyTorch tensors with torchvision ResNet key names.') from err
-
-
-def file_sha256(filename: str, chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(filename, 'rb') as f:
-        for chunk in iter(lambda: f.read(chunk_bytes), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _tensor_items(mapping: Mapping) -> 'OrderedDict[str, torch.Tensor]':

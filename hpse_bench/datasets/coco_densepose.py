@@ -5,9 +5,9 @@ import numpy as np
 import pycocotools.mask as mask_utils
 from mmpose.datasets import CocoDataset
 
-from hpse_bench.models.body_models.conventions import (NUM_DENSEPOSE_CHARTS,
-                                                       NUM_DENSEPOSE_COARSE)
 from hpse_bench.registry import DATASETS
+from hpse_bench.structures.conventions import (NUM_DENSEPOSE_CHARTS,
+                                               NUM_DENSEPOSE_COARSE)
 
 # Keys of the DensePose annotation of one person (Gueler et al., CVPR 2018).
 DP_POINT_KEYS = ('dp_x', 'dp_y', 'dp_I', 'dp_U', 'dp_V')

@@ -5,8 +5,8 @@ from typing import List
 import numpy as np
 from mmengine.dataset import BaseDataset
 
-from hpse_bench.models.body_models.conventions import COCO_17, FLIP_INDICES
 from hpse_bench.registry import DATASETS
+from hpse_bench.structures.conventions import COCO_17, FLIP_INDICES
 
 
 @DATASETS.register_module()

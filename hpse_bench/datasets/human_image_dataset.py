@@ -8,11 +8,10 @@ import numpy as np
 from mmengine.dataset import BaseDataset, force_full_init
 from mmengine.logging import print_log
 
-from hpse_bench.models.body_models.conventions import (NUM_BETAS,
-                                                       NUM_SMPL_JOINTS,
-                                                       human_data_indices)
 from hpse_bench.registry import DATASETS
-from .human_data_file import HumanDataFile
+from hpse_bench.structures.conventions import (NUM_BETAS, NUM_SMPL_JOINTS,
+                                               human_data_indices)
+from .human_data import HumanDataFile
 
 NUM_KEYPOINTS = 17
 

@@ -4,9 +4,9 @@ from typing import Dict, Optional
 import numpy as np
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 
-from hpse_bench.models.body_models.conventions import (LSP14_PARENTS, LSP_14,
-                                                       flip_indices)
 from hpse_bench.registry import DATASETS
+from hpse_bench.structures.conventions import (LSP14_PARENTS, LSP_14,
+                                               flip_indices)
 
 LSP_NECK_ID = LSP_14.index('neck')
 LSP_HEAD_TOP_ID = LSP_14.index('head_top')

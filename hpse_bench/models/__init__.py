@@ -1,16 +1,11 @@
-"""Models, one subpackage per role.
+"""Networks, one subpackage per role: pre-training algorithms, regressors,
+heads, necks and losses.
 
-Nothing is imported eagerly: the registries name each subpackage in their
-``locations``, and ``register_all_modules()`` imports them all, so that
-importing a light module (e.g. ``body_models.conventions``) does not load
-every model library.
+Importing this package registers all of them (and SMPL, from
+:mod:`hpse_bench.body_models`); the registries name it in their
+``locations``, so a config that builds an hpse_bench model imports it on
+demand. Light modules below it (conventions, cameras, the body model) never
+import it.
 """
-MODEL_PACKAGES = [
-    'hpse_bench.models.body_models',
-    'hpse_bench.models.heads',
-    'hpse_bench.models.losses',
-    'hpse_bench.models.necks',
-    'hpse_bench.models.pretrain',
-    'hpse_bench.models.regressors',
-    'hpse_bench.models.utils',
-]
+from hpse_bench import body_models  # noqa: F401  (registers SMPL)
+from . import heads, losses, necks, pretrain, regressors, utils  # noqa: F401

@@ -4,6 +4,8 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from .conventions import DENSEPOSE_CHARTS, DENSEPOSE_COARSE_PARTS
+
 
 def _mirror_name(name: str) -> str:
     """Swap the ``left``/``right`` word of a part name (``head_left`` ->
@@ -43,7 +45,7 @@ class DensePoseSymmetry:
     - swap the 24 surface charts (``dp_I``) and the 14 coarse parts
       (``dp_masks``) of the left and right side. Both permutations are derived
       from the part names in
-      :mod:`hpse_bench.models.body_models.conventions`, and equal detectron2's
+      :mod:`hpse_bench.structures.conventions`, and equal detectron2's
       ``POINT_LABEL_SYMMETRIES`` and ``MASK_LABEL_SYMMETRIES``;
     - map the chart coordinates ``(U, V)`` of a point on chart ``c`` to the
       coordinates of the mirrored surface point on chart ``flip(c)``. How
@@ -80,11 +82,6 @@ class DensePoseSymmetry:
     EMBEDDED_U_KEPT = ('hand', 'head')
 
     def __init__(self, uv_symmetry: str) -> None:
-        # Imported here: hpse_bench.models imports hpse_bench.structures, so
-        # a module-level import would make the two packages import each other.
-        from hpse_bench.models.body_models.conventions import (
-            DENSEPOSE_CHARTS, DENSEPOSE_COARSE_PARTS)
-
         self.uv_symmetry = uv_symmetry
         self.chart_flip = mirror_label_permutation(DENSEPOSE_CHARTS)
         self.coarse_flip = mirror_label_permutation(DENSEPOSE_COARSE_PARTS)

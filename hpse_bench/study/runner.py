@@ -20,6 +20,7 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
+from hpse_bench.utils.fileio import write_json
 from .logs import last_checkpoint, read_test_metrics, read_val_curve, tail
 from .spec import Stage, build_stages
 
@@ -57,14 +58,6 @@ def _cfg_options_args(options: Dict) -> List[str]:
             value = '[' + ','.join(str(v) for v in value) + ']'
         args.append(f'{key}={value}')
     return args
-
-
-def _write_json(path: str, obj) -> None:
-    """Write atomically so that a kill never leaves a half-written file."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=2, sort_keys=True, default=str)
-    os.replace(tmp, path)
 
 
 class StageFailed(RuntimeError):
@@ -407,7 +400,7 @@ class StudyRunner:
             config=stage.config,
             cfg_options=stage.cfg_options,
             result=result)
-        _write_json(stage.done_file, record)
+        write_json(stage.done_file, record, default=str)
         progress.finish(stage, seconds)
         return record
 

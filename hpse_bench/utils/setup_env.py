@@ -13,11 +13,11 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     import importlib
 
-    from hpse_bench.models import MODEL_PACKAGES
-    for package in MODEL_PACKAGES + [
-            'hpse_bench.checkpoint', 'hpse_bench.datasets',
-            'hpse_bench.engine', 'hpse_bench.evaluation'
-    ]:
+    # The one place where a lower floor imports the upper ones, as in every
+    # OpenMMLab codebase: this is what fills the registries.
+    for package in ('hpse_bench.checkpoint', 'hpse_bench.datasets',
+                    'hpse_bench.models', 'hpse_bench.engine',
+                    'hpse_bench.evaluation'):
         importlib.import_module(package)
 
     if not init_default_scope:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import hpse_bench  # noqa: F401  (applies the compatibility patches)
-from hpse_bench.models.body_models import get_smpl_root
+from hpse_bench.body_models import get_smpl_root
 
 torch.set_num_threads(1)
 

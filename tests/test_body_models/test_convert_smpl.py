@@ -15,8 +15,8 @@ import scipy.sparse as sp
 import smplx
 import torch
 
-from hpse_bench.models.body_models import SMPL, convert_smpl_file
-from hpse_bench.models.body_models.smpl_file import load_smpl_pickle
+from hpse_bench.body_models import SMPL, convert_smpl_file
+from hpse_bench.body_models.smpl_file import load_smpl_pickle
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

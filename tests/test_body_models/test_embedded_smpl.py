@@ -13,10 +13,12 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial.transform import Rotation
 from smplx.utils import Struct
 
-from hpse_bench.models.body_models import conventions as C
-from hpse_bench.models.body_models import build_embedded_smpl
-from hpse_bench.models.body_models.embedded_smpl import (
-    EMBEDDED_FILES, J_REGRESSOR_EXTRA_NAMES, file_sha256, skeleton_joints)
+from hpse_bench.body_models import build_embedded_smpl
+from hpse_bench.body_models.embedded_smpl import (EMBEDDED_FILES,
+                                                  J_REGRESSOR_EXTRA_NAMES,
+                                                  skeleton_joints)
+from hpse_bench.structures import conventions as C
+from hpse_bench.utils.fileio import file_sha256
 
 J = {n: i for i, n in enumerate(C.SMPL_24)}
 H = {n: i for i, n in enumerate(C.H36M_17)}

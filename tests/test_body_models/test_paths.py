@@ -7,11 +7,10 @@ import shutil
 
 import pytest
 
-from hpse_bench.models.body_models import (get_smpl_root, paths,
-                                           smpl_model_file)
-from hpse_bench.models.body_models.embedded_smpl import (CHECKSUMS,
-                                                         EMBEDDED_FILES,
-                                                         METADATA, file_sha256)
+from hpse_bench.body_models import get_smpl_root, paths, smpl_model_file
+from hpse_bench.body_models.embedded_smpl import (CHECKSUMS, EMBEDDED_FILES,
+                                                  METADATA)
+from hpse_bench.utils.fileio import file_sha256
 
 EXPECTED = ('smpl/SMPL_NEUTRAL.pkl', 'J_regressor_h36m.npy',
             'J_regressor_extra.npy', 'smpl_mean_params.npz')
@@ -78,7 +77,7 @@ def test_embedded_cache_location(tmp_path, monkeypatch):
     assert _checksums_ok(root)
     # Only the folder and its lock file; no temporary folders left behind.
     assert sorted(os.listdir(
-        osp.dirname(root))) == ['embedded-v1', 'embedded-v1.lock']
+        osp.dirname(root))) == ['.embedded-v1.lock', 'embedded-v1']
 
 
 @pytest.mark.parametrize('damage', ['truncate', 'delete', 'stale_builder'])
@@ -150,7 +149,7 @@ def test_two_processes_resolve_at_once(tmp_path):
     root = results[0][0]
     assert _checksums_ok(root)
     assert sorted(os.listdir(
-        osp.dirname(root))) == ['embedded-v1', 'embedded-v1.lock']
+        osp.dirname(root))) == ['.embedded-v1.lock', 'embedded-v1']
     # The lock let exactly one of them build.
     with open(tmp_path / 'builds.log') as f:
         assert len(f.read().split()) == 1

@@ -9,9 +9,9 @@ import smplx
 import torch
 from scipy.spatial.transform import Rotation
 
-from hpse_bench.models.body_models import SMPL, smpl_keypoints
-from hpse_bench.models.body_models import conventions as C
+from hpse_bench.body_models import SMPL, smpl_keypoints
 from hpse_bench.registry import MODELS
+from hpse_bench.structures import conventions as C
 
 
 @pytest.fixture(scope='module')

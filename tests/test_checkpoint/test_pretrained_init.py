@@ -8,7 +8,7 @@ from mmengine.model.weight_init import PretrainedInit as MMEnginePretrained
 from mmengine.registry import WEIGHT_INITIALIZERS, DefaultScope, build_from_cfg
 
 from hpse_bench.checkpoint import CheckpointMismatchError
-from hpse_bench.models.utils.pretrained_init import PretrainedInit
+from hpse_bench.checkpoint.pretrained import PretrainedInit
 
 
 class LogRecords(logging.Handler):

@@ -21,8 +21,9 @@ import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from hpse_bench.models.body_models.conventions import (
-    DENSEPOSE_CHART_TO_COARSE, DENSEPOSE_CHARTS, DENSEPOSE_COARSE_PARTS)
+from hpse_bench.structures.conventions import (DENSEPOSE_CHART_TO_COARSE,
+                                               DENSEPOSE_CHARTS,
+                                               DENSEPOSE_COARSE_PARTS)
 
 IMG_W, IMG_H = 160, 120
 # Quadrant blocks of the box frame: (rows, cols) slices -> coarse part name.

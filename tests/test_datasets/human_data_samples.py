@@ -12,10 +12,9 @@ from typing import Dict, Optional
 import cv2
 import numpy as np
 
-from hpse_bench.models.body_models.conventions import (HUMAN_DATA_INDEX,
-                                                       HUMAN_DATA_NAMES,
-                                                       NUM_HUMAN_DATA_KEYPOINTS
-                                                       )
+from hpse_bench.structures.conventions import (HUMAN_DATA_INDEX,
+                                               HUMAN_DATA_NAMES,
+                                               NUM_HUMAN_DATA_KEYPOINTS)
 
 IMG_W, IMG_H = 160, 120
 

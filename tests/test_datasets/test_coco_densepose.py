@@ -15,8 +15,7 @@ from hpse_bench.datasets import CocoDensePoseDataset
 from hpse_bench.datasets.transforms import (DensePoseRandomFlip,
                                             DensePoseTopdownAffine,
                                             PackDensePoseInputs)
-from hpse_bench.models.body_models.conventions import \
-    DENSEPOSE_CHART_TO_COARSE
+from hpse_bench.structures.conventions import DENSEPOSE_CHART_TO_COARSE
 
 # detectron2's DensePoseTransformData tables, written out independently of
 # the names in conventions.py.

@@ -17,7 +17,7 @@ from hpse_bench.datasets.transforms import (FelzenszwalbSegments,
                                             PackMultiViewInputs, PersonCrop)
 from hpse_bench.datasets.transforms.felzenszwalb_segments import \
     felzenszwalb_segmentation
-from hpse_bench.models.body_models.conventions import COCO_17
+from hpse_bench.structures.conventions import COCO_17
 
 hpse_bench.register_all_modules()
 

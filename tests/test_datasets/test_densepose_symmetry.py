@@ -7,9 +7,9 @@ import pytest
 from scipy.io import savemat
 from scipy.spatial import cKDTree
 
-from hpse_bench.models.body_models import get_smpl_root, load_smpl_pickle
-from hpse_bench.models.body_models.conventions import DENSEPOSE_CHARTS
+from hpse_bench.body_models import get_smpl_root, load_smpl_pickle
 from hpse_bench.structures import DensePoseSymmetry
+from hpse_bench.structures.conventions import DENSEPOSE_CHARTS
 
 # detectron2's DensePoseTransformData tables, written out independently of
 # the part names.

@@ -10,8 +10,7 @@ from mmengine.registry import init_default_scope
 
 from hpse_bench.datasets import HumanImageDataset
 from hpse_bench.datasets.human_image_dataset import fraction_subset_indices
-from hpse_bench.models.body_models.conventions import (H36M_17,
-                                                       HUMAN_DATA_INDEX)
+from hpse_bench.structures.conventions import H36M_17, HUMAN_DATA_INDEX
 
 
 @pytest.fixture(autouse=True)

@@ -15,11 +15,10 @@ from hpse_bench.datasets.transforms import (LoadHumanImage, PackHumanInputs,
                                             RandomHumanFlip,
                                             TopdownHumanAffine)
 from hpse_bench.datasets.transforms.geometry import inplane_rotation_matrix
-from hpse_bench.models.body_models.conventions import (COCO_17, FLIP_INDICES,
-                                                       H36M_17, SMPL_24,
-                                                       SMPL_PARENTS,
-                                                       flip_smpl_pose)
 from hpse_bench.structures import HumanDataSample
+from hpse_bench.structures.conventions import (COCO_17, FLIP_INDICES, H36M_17,
+                                               SMPL_24, SMPL_PARENTS,
+                                               flip_smpl_pose)
 
 MIRROR = np.diag([-1.0, 1.0, 1.0])
 
@@ -198,9 +197,9 @@ def test_flip_smpl_pose_mirrors_joints_toy_model():
 
 def test_flip_smpl_pose_mirrors_joints_hpse_smpl():
     """The key check of flip_smpl_pose on hpse_bench's SMPL (embedded)."""
-    body_models = pytest.importorskip('hpse_bench.models.body_models')
+    body_models = pytest.importorskip('hpse_bench.body_models')
     if not hasattr(body_models, 'SMPL'):
-        pytest.skip('hpse_bench.models.body_models.SMPL is not available')
+        pytest.skip('hpse_bench.body_models.SMPL is not available')
     model = body_models.SMPL()
     rng = np.random.default_rng(1)
     poses = torch.as_tensor(rng.normal(0, 0.4, (4, 72)), dtype=torch.float32)

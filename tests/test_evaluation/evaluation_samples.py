@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
-from hpse_bench.models.body_models.conventions import H36M_17, LSP_14
 from hpse_bench.structures import HumanDataSample
+from hpse_bench.structures.conventions import H36M_17, LSP_14
 
 NUM_VERTICES = 6890
 

@@ -6,8 +6,8 @@ from mmengine.registry import DefaultScope
 from scipy.spatial.transform import Rotation
 
 from hpse_bench.evaluation import HumanMeshMetric
-from hpse_bench.models.body_models.conventions import H36M_17, LSP_14
 from hpse_bench.registry import METRICS
+from hpse_bench.structures.conventions import H36M_17, LSP_14
 
 
 def reference_values(samples, joint_set='lsp_14'):

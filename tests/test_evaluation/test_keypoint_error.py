@@ -6,7 +6,7 @@ from scipy.spatial.transform import Rotation
 from hpse_bench.evaluation.functional import (align_by_pelvis, joint_errors,
                                               mpjpe, pa_mpjpe, pelvis, pve,
                                               reduce_joint_errors)
-from hpse_bench.models.body_models.conventions import LSP_14
+from hpse_bench.structures.conventions import LSP_14
 
 
 def test_mpjpe_by_hand():

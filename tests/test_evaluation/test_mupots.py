@@ -7,7 +7,7 @@ from hpse_bench.evaluation.functional import (MUPOTS_MATCHING_JOINTS,
                                               mupots_image_errors,
                                               mupots_rescale_to_gt,
                                               rescale_bone_lengths)
-from hpse_bench.models.body_models.conventions import (LSP14_PARENTS, LSP_14)
+from hpse_bench.structures.conventions import LSP14_PARENTS, LSP_14
 
 HEAD_TOP = LSP_14.index('head_top')
 NECK = LSP_14.index('neck')

@@ -5,7 +5,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.registry import DefaultScope
 
 from hpse_bench.evaluation import MuPoTSMetric
-from hpse_bench.models.body_models.conventions import LSP14_PARENTS, LSP_14
+from hpse_bench.structures.conventions import LSP14_PARENTS, LSP_14
 
 
 def _reference_rescale(pred, gt):

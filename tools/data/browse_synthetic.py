@@ -27,12 +27,13 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import torch
 
-from hpse_bench.datasets.synthetic import SPLITS, split_files
-from hpse_bench.datasets.synthetic.rasterizer import rasterize_meshes
-from hpse_bench.models.body_models import SMPL, get_smpl_root
-from hpse_bench.models.body_models.conventions import (
-    COCO_SKELETON, H36M_PARENTS, NUM_DENSEPOSE_CHARTS, NUM_DENSEPOSE_COARSE,
-    human_data_indices)
+from hpse_bench.body_models import SMPL, get_smpl_root
+from hpse_bench.structures.conventions import (COCO_SKELETON, H36M_PARENTS,
+                                               NUM_DENSEPOSE_CHARTS,
+                                               NUM_DENSEPOSE_COARSE,
+                                               human_data_indices)
+from hpse_bench.synthetic import SPLITS, split_files
+from hpse_bench.synthetic.rasterizer import rasterize_meshes
 
 
 def palette(n: int) -> np.ndarray:

@@ -11,8 +11,8 @@ regenerates it anyway. The tree is described in ``docs/data_contract.md``.
 import argparse
 import time
 
-from hpse_bench.datasets.synthetic import (DEFAULT_NUM_IMAGES, SPLITS,
-                                           ensure_synthetic_data)
+from hpse_bench.synthetic import (DEFAULT_NUM_IMAGES, SPLITS,
+                                  ensure_synthetic_data)
 
 
 def parse_args() -> argparse.Namespace:

@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import scipy.io
 
-from hpse_bench.models.body_models.conventions import LSP14_PARENTS, LSP_14
+from hpse_bench.structures.conventions import LSP14_PARENTS, LSP_14
 
 #: Images of each release and their split, as ``(first, stop)`` 0-based
 #: index ranges into ``joints.mat``; image ``i`` is ``im{i + 1:0Nd}.jpg``.

@@ -38,9 +38,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from hpse_bench.models.body_models.conventions import (H36M_17,
-                                                       human_data_indices)
-from ..synthetic.writers import human_data_keypoints, write_human_data
+from hpse_bench.structures.conventions import H36M_17, human_data_indices
+from ..human_data import human_data_keypoints, write_human_data
 
 #: The dataset's joints in its own order, and their H36M-17 names.
 OCCLUSION_PERSON_JOINTS: List[str] = [

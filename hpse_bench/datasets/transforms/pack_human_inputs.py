@@ -5,10 +5,9 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from hpse_bench.models.body_models.conventions import (NUM_BETAS,
-                                                       NUM_SMPL_JOINTS)
 from hpse_bench.registry import TRANSFORMS
 from hpse_bench.structures import HumanDataSample
+from hpse_bench.structures.conventions import NUM_BETAS, NUM_SMPL_JOINTS
 
 
 @TRANSFORMS.register_module()

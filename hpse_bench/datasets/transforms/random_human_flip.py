@@ -2,9 +2,8 @@
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from hpse_bench.models.body_models.conventions import (FLIP_INDICES,
-                                                       flip_smpl_pose)
 from hpse_bench.registry import TRANSFORMS
+from hpse_bench.structures.conventions import FLIP_INDICES, flip_smpl_pose
 
 
 @TRANSFORMS.register_module()

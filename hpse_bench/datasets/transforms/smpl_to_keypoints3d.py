@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from hpse_bench.models.body_models.conventions import NUM_BETAS
 from hpse_bench.registry import TRANSFORMS
+from hpse_bench.structures.conventions import NUM_BETAS
 
 GENDERS = ('neutral', 'male', 'female')
 
@@ -47,7 +47,7 @@ class SMPLToKeypoints3D(BaseTransform):
 
     def _model(self, gender: str) -> torch.nn.Module:
         if gender not in self._models:
-            from hpse_bench.models.body_models import SMPL
+            from hpse_bench.body_models import SMPL
             self._models[gender] = SMPL(self.smpl_root, gender=gender)
         return self._models[gender]
 

@@ -21,8 +21,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from hpse_bench.models.body_models.conventions import (H36M_PELVIS_ID,
-                                                       LSP14_HIP_IDS)
+from hpse_bench.structures.conventions import H36M_PELVIS_ID, LSP14_HIP_IDS
 from ._array import as_float64, as_mask
 from .similarity_transform import similarity_transform
 

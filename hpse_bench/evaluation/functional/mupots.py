@@ -54,8 +54,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from hpse_bench.models.body_models.conventions import (LSP14_HIP_IDS,
-                                                       LSP14_PARENTS, LSP_14)
+from hpse_bench.structures.conventions import (LSP14_HIP_IDS, LSP14_PARENTS,
+                                               LSP_14)
 from ._array import as_float64, as_mask
 from .pck import AUC_THRESHOLDS_MM, PCK_THRESHOLD_MM, auc_3d, pck_3d
 

@@ -3,9 +3,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 
-from hpse_bench.models.body_models.conventions import (H36M_17, H36M_TO_LSP14,
-                                                       NUM_SMPL_VERTICES)
 from hpse_bench.registry import METRICS
+from hpse_bench.structures.conventions import (H36M_17, H36M_TO_LSP14,
+                                               NUM_SMPL_VERTICES)
 from ..functional import (align_by_pelvis, auc_3d, joint_errors, pck_3d,
                           pelvis, reduce_joint_errors, similarity_transform)
 from ._data_sample import get_field, sample_as_dict

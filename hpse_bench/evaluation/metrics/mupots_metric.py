@@ -4,8 +4,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 
-from hpse_bench.models.body_models.conventions import H36M_17, H36M_TO_LSP14
 from hpse_bench.registry import METRICS
+from hpse_bench.structures.conventions import H36M_17, H36M_TO_LSP14
 from ..functional import (AUC_THRESHOLDS_MM, MUPOTS_MATCH_THRESHOLD_PX,
                           PCK_THRESHOLD_MM, mupots_3dpck, mupots_image_errors)
 from ._data_sample import get_field, get_meta, sample_as_dict

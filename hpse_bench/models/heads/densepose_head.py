@@ -4,8 +4,8 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmengine.structures import BaseDataElement, PixelData
 from torch import Tensor, nn
 
-from hpse_bench.models.body_models.conventions import NUM_DENSEPOSE_CHARTS
 from hpse_bench.registry import MODELS
+from hpse_bench.structures.conventions import NUM_DENSEPOSE_CHARTS
 from hpse_bench.structures.densepose_chart_prediction import \
     DensePoseChartPrediction
 from .part_segmentation_head import NUM_PART_CLASSES, PartSegmentationHead

@@ -7,8 +7,8 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from hpse_bench.registry import MODELS
-from ..body_models.conventions import NUM_BETAS, NUM_SMPL_JOINTS
-from ..utils.rotation import rot6d_to_matrix
+from hpse_bench.structures.conventions import NUM_BETAS, NUM_SMPL_JOINTS
+from hpse_bench.structures.rotation import rot6d_to_matrix
 
 NUM_POSE_6D = NUM_SMPL_JOINTS * 6
 NUM_CAM = 3

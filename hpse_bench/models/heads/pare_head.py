@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from hpse_bench.registry import MODELS
-from ..body_models.conventions import NUM_BETAS, NUM_SMPL_JOINTS
-from ..utils.rotation import rot6d_to_matrix
+from hpse_bench.structures.conventions import NUM_BETAS, NUM_SMPL_JOINTS
+from hpse_bench.structures.rotation import rot6d_to_matrix
 from .hmr_head import NUM_CAM, load_smpl_mean_params
 
 

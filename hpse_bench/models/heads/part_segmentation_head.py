@@ -6,10 +6,10 @@ from mmengine.model import BaseModule
 from mmengine.structures import BaseDataElement, PixelData
 from torch import Tensor, nn
 
-from hpse_bench.models.body_models.conventions import NUM_DENSEPOSE_COARSE
 from hpse_bench.registry import MODELS
+from hpse_bench.structures.conventions import NUM_DENSEPOSE_COARSE
 from hpse_bench.structures.densepose_target import (DensePoseTarget,
-                                                     PackedDensePoseTargets)
+                                                    PackedDensePoseTargets)
 from .pare_head import make_deconv_layers
 
 # 14 coarse DensePose parts + background.

@@ -6,13 +6,13 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from hpse_bench.registry import MODELS
+from hpse_bench.structures.conventions import (NUM_DENSEPOSE_CHARTS,
+                                               NUM_DENSEPOSE_COARSE)
 from hpse_bench.structures.densepose_chart_prediction import \
     DensePoseChartPrediction
-from ..body_models.conventions import (NUM_DENSEPOSE_CHARTS,
-                                       NUM_DENSEPOSE_COARSE)
+from hpse_bench.structures.rotation import rot6d_to_matrix
 from ..utils.joint_sampling import (image_to_feature_coords,
                                     sample_joint_features)
-from ..utils.rotation import rot6d_to_matrix
 from .hmr_head import IterativeSMPLRegressor, load_smpl_mean_params
 from .pare_head import make_deconv_layers
 

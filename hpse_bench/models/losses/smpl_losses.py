@@ -17,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from hpse_bench.registry import MODELS
-from ..utils.rotation import axis_angle_to_matrix
+from hpse_bench.structures.rotation import axis_angle_to_matrix
 
 
 def _masked_mean(err: torch.Tensor, pred: torch.Tensor,

@@ -29,13 +29,14 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
 
+from hpse_bench.body_models import get_smpl_root
 from hpse_bench.registry import MODELS
 from hpse_bench.structures import HumanDataSample
-from ..body_models import (convert_weak_perspective_to_perspective,
-                           get_smpl_root, perspective_projection)
-from ..body_models.conventions import (H36M_PELVIS_ID, NUM_BETAS,
-                                       NUM_SMPL_JOINTS)
-from ..utils.rotation import matrix_to_axis_angle
+from hpse_bench.structures.cameras import (
+    convert_weak_perspective_to_perspective, perspective_projection)
+from hpse_bench.structures.conventions import (H36M_PELVIS_ID, NUM_BETAS,
+                                               NUM_SMPL_JOINTS)
+from hpse_bench.structures.rotation import matrix_to_axis_angle
 
 ConfigType = Union[dict, nn.Module]
 IMAGENET_PREPROCESSOR = dict(

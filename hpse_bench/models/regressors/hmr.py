@@ -5,7 +5,7 @@ import torch
 
 from hpse_bench.registry import MODELS, TASK_UTILS
 from hpse_bench.structures import HumanDataSample
-from ..utils.rotation import matrix_to_axis_angle
+from hpse_bench.structures.rotation import matrix_to_axis_angle
 from .base_regressor import BaseMeshRegressor, ConfigType, normalized_to_crop
 from .smplify import estimate_translation
 

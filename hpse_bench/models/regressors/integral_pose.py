@@ -5,7 +5,7 @@ import torch
 
 from hpse_bench.registry import MODELS
 from hpse_bench.structures import HumanDataSample
-from ..body_models.conventions import COCO_17, H36M_17, H36M_PELVIS_ID
+from hpse_bench.structures.conventions import COCO_17, H36M_17, H36M_PELVIS_ID
 from ..losses.keypoint_losses import elementwise_criterion
 from .base_regressor import (BaseRegressor, ConfigType, crop_to_normalized,
                              stack_field)

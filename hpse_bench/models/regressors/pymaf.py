@@ -6,9 +6,9 @@ import torch
 
 from hpse_bench.registry import MODELS
 from hpse_bench.structures import HumanDataSample
+from hpse_bench.structures.conventions import NUM_BETAS, NUM_SMPL_JOINTS
 from hpse_bench.structures.densepose_target import (DensePoseTarget,
                                                     PackedDensePoseTargets)
-from ..body_models.conventions import NUM_BETAS, NUM_SMPL_JOINTS
 from .base_regressor import BaseMeshRegressor, ConfigType
 
 

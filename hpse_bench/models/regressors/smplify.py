@@ -20,8 +20,8 @@ import torch
 import torch.nn as nn
 
 from hpse_bench.registry import TASK_UTILS
-from ..body_models import perspective_projection
-from ..body_models.conventions import COCO_17
+from hpse_bench.structures.cameras import perspective_projection
+from hpse_bench.structures.conventions import COCO_17
 
 # Elbows and knees bend one way only. SMPL body-pose (axis-angle, 69)
 # entries and the sign that makes a physically impossible bend positive

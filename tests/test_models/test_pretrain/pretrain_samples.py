@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 import hpse_bench
-from hpse_bench.models.body_models.conventions import COCO_SKELETON
 from hpse_bench.structures import HumanDataSample
+from hpse_bench.structures.conventions import COCO_SKELETON
 
 hpse_bench.register_all_modules()
 torch.set_num_threads(1)

@@ -20,5 +20,5 @@ def _one_thread():
 
 @pytest.fixture(scope='session')
 def smpl():
-    from hpse_bench.models.body_models import SMPL
+    from hpse_bench.body_models import SMPL
     return SMPL('embedded')

@@ -13,9 +13,9 @@ from typing import List, Tuple
 import numpy as np
 import torch
 
-from hpse_bench.models.body_models import (
-    convert_weak_perspective_to_perspective, perspective_projection)
 from hpse_bench.structures import HumanDataSample
+from hpse_bench.structures.cameras import (
+    convert_weak_perspective_to_perspective, perspective_projection)
 
 FOCAL = 5000.0
 # Tiny regressors for tests: ResNet-18 and narrow heads.

@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from hpse_bench.models.body_models import get_smpl_root
+from hpse_bench.body_models import get_smpl_root
 from hpse_bench.models.heads.integral_head import soft_argmax_3d
 from hpse_bench.models.heads.pare_head import part_attention_pool
 from hpse_bench.models.regressors.pymaf import farthest_point_indices
-from hpse_bench.models.utils.rotation import rot6d_to_matrix
 from hpse_bench.registry import MODELS
+from hpse_bench.structures.rotation import rot6d_to_matrix
 
 
 def _mean_params_path():

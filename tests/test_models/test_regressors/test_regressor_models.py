@@ -6,10 +6,10 @@ import torch
 from regressor_samples import (FOCAL, make_samples, tiny_model_cfg,
                                unlabelled_sample)
 
-from hpse_bench.models.body_models import (
-    convert_weak_perspective_to_perspective, weak_perspective_projection)
 from hpse_bench.models.regressors.base_regressor import crop_to_image
 from hpse_bench.registry import MODELS
+from hpse_bench.structures.cameras import (
+    convert_weak_perspective_to_perspective, weak_perspective_projection)
 from hpse_bench.structures.densepose_target import DensePoseTarget
 
 MESH_MODELS = ['HMR', 'PARE', 'PyMAF']
@@ -270,7 +270,7 @@ def test_integral_targets_and_metric_decoding(smpl):
     crop = samples[0].gt_keypoints2d_img[:, :2] @ warp[:, :2].T + warp[:, 2]
     torch.testing.assert_close(t['uv'][0], crop / 32 - 1, atol=1e-4, rtol=0)
     # Sample 1: shared joints come from COCO-17, the others are absent.
-    from hpse_bench.models.body_models.conventions import COCO_17, H36M_17
+    from hpse_bench.structures.conventions import COCO_17, H36M_17
     for j, name in enumerate(H36M_17):
         if name in COCO_17:
             coco = samples[1].gt_keypoints2d[COCO_17.index(name)]

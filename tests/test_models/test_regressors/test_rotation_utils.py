@@ -4,10 +4,14 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
-from hpse_bench.models.utils.rotation import (
-    axis_angle_to_matrix, axis_angle_to_quaternion, matrix_to_axis_angle,
-    matrix_to_quaternion, matrix_to_rot6d, quaternion_to_axis_angle,
-    quaternion_to_matrix, rot6d_to_matrix)
+from hpse_bench.structures.rotation import (axis_angle_to_matrix,
+                                            axis_angle_to_quaternion,
+                                            matrix_to_axis_angle,
+                                            matrix_to_quaternion,
+                                            matrix_to_rot6d,
+                                            quaternion_to_axis_angle,
+                                            quaternion_to_matrix,
+                                            rot6d_to_matrix)
 
 
 def _rotvecs(n=500, seed=0):

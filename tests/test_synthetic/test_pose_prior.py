@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from hpse_bench.datasets.synthetic.pose_prior import (ACTIVITIES, PosePrior,
-                                                      axis_angle_to_euler,
-                                                      euler_to_axis_angle)
-from hpse_bench.models.body_models import SMPL
-from hpse_bench.models.body_models.conventions import SMPL_24, SMPL_PARENTS
+from hpse_bench.body_models import SMPL
+from hpse_bench.structures.conventions import SMPL_24, SMPL_PARENTS
+from hpse_bench.synthetic.pose_prior import (ACTIVITIES, PosePrior,
+                                             axis_angle_to_euler,
+                                             euler_to_axis_angle)
 
 J = {name: i for i, name in enumerate(SMPL_24)}
 

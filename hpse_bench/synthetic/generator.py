@@ -35,10 +35,11 @@ import pycocotools.mask as mask_utils
 import torch
 from scipy.spatial.transform import Rotation
 
-from hpse_bench.models.body_models.cameras import perspective_projection
-from hpse_bench.models.body_models.conventions import (
-    COCO_17, DENSEPOSE_CHART_TO_COARSE, DENSEPOSE_CHARTS,
-    NUM_DENSEPOSE_COARSE)
+from hpse_bench.structures.cameras import perspective_projection
+from hpse_bench.structures.conventions import (COCO_17,
+                                               DENSEPOSE_CHART_TO_COARSE,
+                                               DENSEPOSE_CHARTS,
+                                               NUM_DENSEPOSE_COARSE)
 from .backgrounds import render_background
 from .pose_prior import PosePrior
 from .rasterizer import (Fragments, rasterize_meshes, vertex_face_incidence,
@@ -244,7 +245,7 @@ class SyntheticHumanGenerator:
                  image_sizes: Optional[Dict[str, Tuple[int, int]]] = None,
                  jpeg_quality: int = 92,
                  styles: Optional[Dict[str, SplitStyle]] = None) -> None:
-        from hpse_bench.models.body_models import SMPL, get_smpl_root
+        from hpse_bench.body_models import SMPL, get_smpl_root
         self.smpl_root = get_smpl_root(smpl_root)
         self.body_model = SMPL(smpl_root=smpl_root)
         self.body_model.eval()

@@ -9,12 +9,13 @@ import pytest
 import xtcocotools.coco
 from pycocotools.coco import COCO
 
-from hpse_bench.datasets.synthetic import split_files
-from hpse_bench.datasets.synthetic.writers import (human_data_keypoints,
-                                                   save_npz,
-                                                   write_human_data)
-from hpse_bench.models.body_models.conventions import (
-    COCO_17, COCO_SKELETON, NUM_HUMAN_DATA_KEYPOINTS, human_data_indices)
+from hpse_bench.datasets.human_data import (human_data_keypoints,
+                                            write_human_data)
+from hpse_bench.structures.conventions import (COCO_17, COCO_SKELETON,
+                                               NUM_HUMAN_DATA_KEYPOINTS,
+                                               human_data_indices)
+from hpse_bench.synthetic import split_files
+from hpse_bench.utils.fileio import save_npz
 
 # mmhuman3d's HumanData.SUPPORTED_KEYS (mmhuman3d/data/data_structures/
 # human_data.py): type and shape (-1: any) of the keys written here.
@@ -197,9 +198,12 @@ def test_npz_is_byte_reproducible_and_loads_like_savez(tmp_path):
         s='config',
         d=np.array({'x': np.ones(2)}, dtype=object),
         flag=False)
-    save_npz(str(tmp_path / 'one.npz'), arrays)
+    with pytest.raises(ValueError, match='pickle'):
+        save_npz(str(tmp_path / 'refused.npz'), arrays)
+    assert not (tmp_path / 'refused.npz').exists()
+    save_npz(str(tmp_path / 'one.npz'), arrays, allow_pickle=True)
     time.sleep(2.1)  # zip timestamps have a 2-second resolution
-    save_npz(str(tmp_path / 'two.npz'), arrays)
+    save_npz(str(tmp_path / 'two.npz'), arrays, allow_pickle=True)
     assert (tmp_path / 'one.npz').read_bytes() == (tmp_path /
                                                    'two.npz').read_bytes()
     np.savez_compressed(str(tmp_path / 'ref.npz'), **arrays)

@@ -41,17 +41,17 @@ import json
 import multiprocessing
 import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
-from filelock import FileLock
 from mmengine.logging import print_log
 
+from hpse_bench.datasets.human_data import (human_data_keypoints,
+                                            write_human_data)
+from hpse_bench.utils.fileio import file_sha256, locked_build
 from .generator import GROUP_SIZE, SPLIT_SUBSETS, SyntheticHumanGenerator
-from .writers import human_data_keypoints, write_coco_json, write_human_data
+from .writers import write_coco_json
 
 #: Bump when the generator's output changes, so old caches are rebuilt.
 FORMAT_VERSION = 1
@@ -138,22 +138,13 @@ def _resolve_options(size_options: Dict[str, Any]) -> Dict[str, Any]:
 
 def _body_model_digest(smpl_root: str) -> str:
     """SHA-256 over the body model files that shape the data."""
-    from hpse_bench.models.body_models import get_smpl_root, smpl_model_file
+    from hpse_bench.body_models import get_smpl_root, smpl_model_file
     root = get_smpl_root(smpl_root)
     digest = hashlib.sha256()
     for path in (smpl_model_file(root), osp.join(root,
                                                  'J_regressor_h36m.npy'),
                  osp.join(root, 'densepose_uv.npz')):
         digest.update(file_sha256(path).encode())
-    return digest.hexdigest()
-
-
-def file_sha256(path: str) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
     return digest.hexdigest()
 
 
@@ -230,46 +221,28 @@ def ensure_synthetic_data(root: str = 'data/synthetic',
             deleted.
     """
     request = _request(num_images, seed, size_options)
-    if not force and check_synthetic_data(root, request) is None:
+    reason = 'forced' if force else check_synthetic_data(root, request)
+    if reason is None:
         return root
-    parent = osp.dirname(osp.abspath(root))
-    name = osp.basename(osp.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    with FileLock(osp.join(parent, f'.{name}.lock')):
-        # Another process may have made it while this one waited.
-        reason = check_synthetic_data(root, request)
-        if reason is None and not force:
-            return root
-        if osp.lexists(root):
-            if not (osp.isfile(osp.join(root, MANIFEST)) or
-                    (osp.isdir(root) and not os.listdir(root))):
-                raise FileExistsError(
-                    f'"{root}" exists and is not a synthetic data folder '
-                    f'(no {MANIFEST}); choose another root or remove it')
-            print_log(
-                f'regenerating the synthetic data in {root}: '
-                f'{reason or "forced"}',
-                logger='current')
-        tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
-        try:
-            generate_synthetic_data(tmp, request, workers, progress)
-            os.chmod(tmp, 0o755)
-            stale = None
-            if osp.lexists(root):
-                stale = tempfile.mkdtemp(prefix=f'.{name}.stale-',
-                                         dir=parent)
-                os.rename(root, osp.join(stale, 'old'))
-            os.rename(tmp, root)
-            if stale is not None:
-                shutil.rmtree(stale, ignore_errors=True)
-        finally:
-            if osp.exists(tmp):
-                shutil.rmtree(tmp, ignore_errors=True)
-        reason = check_synthetic_data(root, request)
-        if reason is not None:
-            raise RuntimeError(f'synthetic data in {root} fail their check '
-                               f'right after generation: {reason}')
-    return root
+
+    def refuse_foreign(folder: str) -> None:
+        if not (osp.isfile(osp.join(folder, MANIFEST)) or
+                (osp.isdir(folder) and not os.listdir(folder))):
+            raise FileExistsError(
+                f'"{folder}" exists and is not a synthetic data folder '
+                f'(no {MANIFEST}); choose another root or remove it')
+        print_log(
+            f'regenerating the synthetic data in {folder}: {reason}',
+            logger='current')
+
+    return locked_build(
+        root,
+        build=lambda tmp: generate_synthetic_data(tmp, request, workers,
+                                                  progress),
+        is_valid=lambda folder: check_synthetic_data(folder, request) is None,
+        what='synthetic data',
+        before_swap=refuse_foreign,
+        force=force)
 
 
 def _read_manifest(root: str) -> Dict[str, Any]:
@@ -277,7 +250,7 @@ def _read_manifest(root: str) -> Dict[str, Any]:
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'no synthetic data in "{root}" ({MANIFEST} missing); create '
-            'them with hpse_bench.datasets.synthetic.ensure_synthetic_data '
+            'them with hpse_bench.synthetic.ensure_synthetic_data '
             f'or `python tools/data/make_synthetic.py --out {root}`')
     with open(path) as f:
         return json.load(f)

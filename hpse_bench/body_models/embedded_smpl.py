@@ -36,12 +36,10 @@ SIGGRAPH Asia 2015, Sec. 3 defines the quantities):
 The output is deterministic: the same bytes on every run.
 """
 import hashlib
-import io
 import json
 import os
 import os.path as osp
 import pickle
-import zipfile
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Sequence, Tuple
 
@@ -50,12 +48,15 @@ import torch
 from scipy.interpolate import PchipInterpolator
 from scipy.optimize import nnls
 
-from hpse_bench.models.utils.rotation import (axis_angle_to_matrix,
-                                              matrix_to_rot6d)
-
-from .conventions import (DENSEPOSE_CHARTS, H36M_17, NUM_BETAS, NUM_SMPL_FACES,
-                          NUM_SMPL_JOINTS, NUM_SMPL_VERTICES, SMPL_24,
-                          SMPL_FACE_VERTEX_IDS, SMPL_PARENTS)
+from hpse_bench.structures.conventions import (DENSEPOSE_CHARTS, H36M_17,
+                                               NUM_BETAS, NUM_SMPL_FACES,
+                                               NUM_SMPL_JOINTS,
+                                               NUM_SMPL_VERTICES, SMPL_24,
+                                               SMPL_FACE_VERTEX_IDS,
+                                               SMPL_PARENTS)
+from hpse_bench.structures.rotation import (axis_angle_to_matrix,
+                                            matrix_to_rot6d)
+from hpse_bench.utils.fileio import file_sha256, save_npz
 
 #: Version of the embedded files; bump it when the geometry changes so that
 #: caches (``embedded-v<N>``) are rebuilt.
@@ -1047,36 +1048,14 @@ def mean_pose_rotmats() -> np.ndarray:
 # --------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------
-def _save_npz(path: str, **arrays: np.ndarray) -> None:
-    """``np.savez`` with fixed zip timestamps so the bytes are reproducible."""
-    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as zf:
-        for key, value in arrays.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array(
-                buf, np.asanyarray(value), allow_pickle=False)
-            info = zipfile.ZipInfo(
-                key + '.npy', date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, buf.getvalue())
-
-
 def builder_fingerprint() -> str:
     """SHA-256 of the code that determines the embedded files (this module
     and ``conventions.py``); caches built by other code are rebuilt."""
+    from hpse_bench.structures import conventions
     h = hashlib.sha256()
-    for module_file in (__file__,
-                        osp.join(osp.dirname(__file__), 'conventions.py')):
+    for module_file in (__file__, conventions.__file__):
         with open(module_file, 'rb') as f:
             h.update(f.read())
-    return h.hexdigest()
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
     return h.hexdigest()
 
 
@@ -1182,7 +1161,7 @@ def make_embedded_smpl() -> EmbeddedSMPL:
         'bs_type': 'lrotmin',
     }
     mean_params = {
-        # 6D as SPIN's file: R[:, :2] read row by row (models/utils/rotation).
+        # 6D as SPIN's file: R[:, :2] read row by row (structures/rotation).
         'pose':
         matrix_to_rot6d(torch.from_numpy(
             mean_pose_rotmats())).numpy().reshape(-1),
@@ -1222,11 +1201,14 @@ def build_embedded_smpl(out_dir: str) -> str:
         pickle.dump(emb.model, f, protocol=2)
     np.save(osp.join(out_dir, J_REGRESSOR_H36M), emb.j_regressor_h36m)
     np.save(osp.join(out_dir, J_REGRESSOR_EXTRA), emb.j_regressor_extra)
-    _save_npz(osp.join(out_dir, SMPL_MEAN_PARAMS), **emb.mean_params)
-    _save_npz(
+    save_npz(
+        osp.join(out_dir, SMPL_MEAN_PARAMS), emb.mean_params, compress=False)
+    save_npz(
         osp.join(out_dir, DENSEPOSE_UV),
-        face_charts=emb.face_charts.astype(np.int64),
-        face_uv=emb.face_uv.astype(np.float32))
+        dict(
+            face_charts=emb.face_charts.astype(np.int64),
+            face_uv=emb.face_uv.astype(np.float32)),
+        compress=False)
     meta = {
         'name': 'hpse_bench embedded SMPL-format body model',
         'format_version': EMBEDDED_SMPL_FORMAT_VERSION,

@@ -9,13 +9,14 @@ sparse matrices (``J_regressor``) stay sparse. The result is written back as
 a plain-numpy pickle that ``smplx.SMPL`` reads.
 """
 import importlib
-import os
 import os.path as osp
 import pickle
 import re
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
+
+from hpse_bench.utils.fileio import atomic_write
 
 #: Keys ``smplx.SMPL`` reads, with the rank each must have.
 SMPL_REQUIRED_KEYS: Dict[str, int] = {
@@ -169,9 +170,6 @@ def convert_smpl_file(in_path: str,
                          f'"{gender}"')
     data = load_smpl_pickle(in_path)
     out_path = osp.join(out_dir, 'smpl', f'SMPL_{gender.upper()}.pkl')
-    os.makedirs(osp.dirname(out_path), exist_ok=True)
-    tmp = out_path + '.tmp'
-    with open(tmp, 'wb') as f:
+    with atomic_write(out_path, 'wb') as f:
         pickle.dump(data, f, protocol=2)
-    os.replace(tmp, out_path)
     return out_path

@@ -22,9 +22,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from hpse_bench.models.body_models.conventions import (NUM_BETAS,
-                                                       NUM_SMPL_JOINTS,
-                                                       SMPL_24)
+from hpse_bench.structures.conventions import (NUM_BETAS, NUM_SMPL_JOINTS,
+                                               SMPL_24)
 
 # name: ((lo, hi, mean, std) for x, y and z), degrees; left side and spine.
 JointLimits = Tuple[Tuple[float, float, float, float], ...]

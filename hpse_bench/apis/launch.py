@@ -9,7 +9,7 @@ from typing import Iterable, List, Tuple
 
 from mmengine.config import Config
 
-from .compat import cuda_available, init_cpu_distributed
+from hpse_bench.utils.compat import cuda_available, init_cpu_distributed
 
 _DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -45,7 +45,7 @@ def prepare_synthetic_data(cfg: Config) -> None:
     spec = cfg.get('synthetic_data')
     if not spec:
         return
-    from hpse_bench.datasets.synthetic import ensure_synthetic_data
+    from hpse_bench.synthetic import ensure_synthetic_data
     ensure_synthetic_data(**spec)
 
 

@@ -23,10 +23,10 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
 
-from hpse_bench.checkpoint import (CheckpointMismatchError, find_common_prefix,
-                                   format_keys, format_prefixes,
-                                   load_checkpoint_file, strip_wrapper_prefix)
 from hpse_bench.registry import WEIGHT_INITIALIZERS
+from .errors import CheckpointMismatchError
+from .io import (find_common_prefix, format_keys, format_prefixes,
+                 load_checkpoint_file, strip_wrapper_prefix)
 
 
 def _checkpoint_tensors(checkpoint: Any) -> Dict[str, torch.Tensor]:

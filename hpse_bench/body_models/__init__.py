@@ -1,7 +1,4 @@
-"""Body models: SMPL, its files, keypoint conventions and cameras."""
-from .cameras import (convert_perspective_to_weak_perspective,
-                      convert_weak_perspective_to_perspective,
-                      perspective_projection, weak_perspective_projection)
+"""Body models: SMPL through smplx, its files, the embedded SMPL-format one."""
 from .embedded_smpl import (EMBEDDED_SMPL_FORMAT_VERSION,
                             J_REGRESSOR_EXTRA_NAMES, build_embedded_smpl,
                             make_embedded_smpl)
@@ -13,8 +10,6 @@ __all__ = [
     'SMPL', 'smpl_keypoints', 'KEYPOINT_CONVENTIONS', 'get_smpl_root',
     'check_smpl_root', 'smpl_model_file', 'build_embedded_smpl',
     'make_embedded_smpl', 'EMBEDDED_SMPL_FORMAT_VERSION',
-    'J_REGRESSOR_EXTRA_NAMES', 'perspective_projection',
-    'weak_perspective_projection', 'convert_weak_perspective_to_perspective',
-    'convert_perspective_to_weak_perspective', 'convert_smpl_file',
+    'J_REGRESSOR_EXTRA_NAMES', 'convert_smpl_file',
     'load_smpl_pickle'
 ]

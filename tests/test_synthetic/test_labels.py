@@ -20,15 +20,14 @@ import torch
 from ray_casting import RayCaster
 from scipy.spatial.transform import Rotation
 
-from hpse_bench.datasets.synthetic import (GROUP_SIZE, make_generator,
-                                           split_files)
-from hpse_bench.datasets.synthetic.rasterizer import box_mesh
-from hpse_bench.datasets.synthetic.scene import Camera, Occluder, PersonParams
-from hpse_bench.models.body_models import (get_smpl_root,
-                                           perspective_projection,
-                                           smpl_model_file)
-from hpse_bench.models.body_models.conventions import (
-    COCO_17, DENSEPOSE_CHART_TO_COARSE, human_data_indices)
+from hpse_bench.body_models import get_smpl_root, smpl_model_file
+from hpse_bench.structures.cameras import perspective_projection
+from hpse_bench.structures.conventions import (COCO_17,
+                                               DENSEPOSE_CHART_TO_COARSE,
+                                               human_data_indices)
+from hpse_bench.synthetic import GROUP_SIZE, make_generator, split_files
+from hpse_bench.synthetic.rasterizer import box_mesh
+from hpse_bench.synthetic.scene import Camera, Occluder, PersonParams
 
 THREE_D_SPLITS = [('h36m', 'train'), ('h36m', 'test'), ('pw3d', 'test'),
                   ('mupots', 'test')]

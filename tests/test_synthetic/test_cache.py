@@ -6,11 +6,10 @@ import os.path as osp
 
 import pytest
 
-from hpse_bench.datasets.synthetic import (available_splits,
-                                           check_synthetic_data,
-                                           ensure_synthetic_data,
-                                           resolve_num_images, split_files)
-from hpse_bench.datasets.synthetic import cache as synthetic_cache
+from hpse_bench.synthetic import available_splits
+from hpse_bench.synthetic import cache as synthetic_cache
+from hpse_bench.synthetic import (check_synthetic_data, ensure_synthetic_data,
+                                  resolve_num_images, split_files)
 
 SMALL = dict(h36m=dict(train=2, test=1))
 

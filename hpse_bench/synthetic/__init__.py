@@ -10,8 +10,8 @@ from .cache import (DEFAULT_NUM_IMAGES, DEFAULT_OPTIONS, FORMAT_VERSION,
                     SPLITS, available_splits, check_synthetic_data,
                     ensure_synthetic_data, make_generator, resolve_num_images,
                     split_files)
-from .generator import (GROUP_SIZE, SPLIT_STYLES, SPLIT_SUBSETS,
-                        PersonLabels, SyntheticHumanGenerator, SyntheticImage)
+from .generator import (GROUP_SIZE, SPLIT_STYLES, SPLIT_SUBSETS, PersonLabels,
+                        SyntheticHumanGenerator, SyntheticImage)
 from .pose_prior import PosePrior
 from .rasterizer import Fragments, rasterize_meshes
 

@@ -14,9 +14,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from hpse_bench.models.body_models.conventions import (DENSEPOSE_CHARTS,
-                                                       SMPL_24,
-                                                       SMPL_FACE_VERTEX_IDS)
+from hpse_bench.structures.conventions import (DENSEPOSE_CHARTS, SMPL_24,
+                                               SMPL_FACE_VERTEX_IDS)
 
 SKIN, HAIR, TOP, BOTTOM, SHOES, EYES = range(6)
 REGIONS = ('skin', 'hair', 'top', 'bottom', 'shoes', 'eyes')

@@ -1,58 +1,25 @@
-"""Writers of the synthetic labels in the formats real datasets use.
+"""Writing HumanData ``.npz`` files (mmhuman3d's ``HumanData.dump`` layout).
 
-- COCO person keypoints JSON (``person_keypoints_*.json``), readable by
-  pycocotools/xtcocotools and mmpose's ``CocoDataset``, with the
-  COCO-DensePose fields on every annotation (Gueler et al., CVPR 2018):
-  ``dp_x``/``dp_y`` in ``[0, 256)`` box coordinates (the image point is
-  ``x0 + dp_x * w / 256``, detectron2's reading), ``dp_I`` chart 1..24,
-  ``dp_U``/``dp_V`` in ``[0, 1]``, and ``dp_masks``: 14 coarse-part RLEs of
-  size 256x256 in the box frame, ``[]`` for an absent part.
-- HumanData ``.npz`` (mmhuman3d's ``HumanData.dump`` layout): keypoints in
-  the 190-slot ``'human_data'`` convention with ``keypoints{2,3}d_mask``,
-  ``bbox_xywh`` ``(N, 5)``, ``smpl`` dict, ``image_path``, ``config``,
-  ``meta``, ``__data_len__``, ``__key_strict__``,
-  ``__keypoints_compressed__``, plus ``focal_length``, ``principal_point``
-  and ``image_id`` (docs/data_contract.md).
-
-Files are byte-reproducible: the ``.npz`` archive is written with a fixed
-timestamp (``numpy.savez`` stamps the current time into the zip).
+Keypoints in the 190-slot ``'human_data'`` convention with
+``keypoints{2,3}d_mask``, ``bbox_xywh`` ``(N, 5)``, an ``smpl`` dict,
+``image_path``, ``config``, ``meta``, ``__data_len__``, ``__key_strict__``,
+``__keypoints_compressed__``, plus ``focal_length``, ``principal_point`` and
+``image_id`` (docs/data_contract.md). :class:`.HumanDataFile` reads them.
+Files are byte-reproducible (:func:`hpse_bench.utils.fileio.save_npz`).
 """
-import io
-import json
-import os
-import zipfile
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, Sequence, Tuple
 
 import numpy as np
 
-from hpse_bench.models.body_models.conventions import (
-    COCO_17, COCO_SKELETON, NUM_HUMAN_DATA_KEYPOINTS, human_data_indices)
+from hpse_bench.structures.conventions import (NUM_HUMAN_DATA_KEYPOINTS,
+                                               human_data_indices)
+from hpse_bench.utils.fileio import save_npz
 
 # Slots of the 190-keypoint layout written for each convention, in the
 # order they are written: on 3D splits H36M-17 is written last, so the ten
 # limb slots it shares with SMPL-24/COCO-17 (knees, ankles, shoulders,
 # elbows, wrists) hold the H36M-regressor joints that 3D evaluation reads.
 HUMAN_DATA_WRITE_ORDER = ('smpl_24', 'coco_17', 'h36m_17')
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def save_npz(path: str, arrays: Dict[str, Any]) -> None:
-    """``numpy.savez_compressed`` with a fixed zip timestamp.
-
-    The archive loads with ``numpy.load`` exactly like one written by
-    ``savez_compressed``; non-array values (dicts, strings, bools) become
-    0-d arrays as ``numpy.savez`` makes them.
-    """
-    with zipfile.ZipFile(path, mode='w', compression=zipfile.ZIP_DEFLATED,
-                         allowZip64=True) as zf:
-        for key, value in arrays.items():
-            array = np.asanyarray(value)
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, array, allow_pickle=True)
-            info = zipfile.ZipInfo(key + '.npy', date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, buffer.getvalue())
 
 
 def _object_array(value: Any) -> np.ndarray:
@@ -168,40 +135,5 @@ def write_human_data(path: str,
         data['principal_point'] = np.asarray(principal_point,
                                              np.float32).reshape(n, 2)
     data['meta'] = _object_array(dict(meta or {}))
-    save_npz(path, data)
-
-
-def coco_categories() -> List[Dict[str, Any]]:
-    """COCO's single 'person' category with keypoint names and skeleton
-    (1-based, as in the COCO files)."""
-    return [{
-        'supercategory': 'person',
-        'id': 1,
-        'name': 'person',
-        'keypoints': list(COCO_17),
-        'skeleton': [[a + 1, b + 1] for a, b in COCO_SKELETON],
-    }]
-
-
-def write_coco_json(path: str, images: List[Dict[str, Any]],
-                    annotations: List[Dict[str, Any]],
-                    description: str) -> None:
-    """Write a COCO keypoints file (``info``, ``licenses``, ``images``,
-    ``annotations``, ``categories``)."""
-    content = {
-        'info': {
-            'description': description,
-            'version': '1.0',
-            'year': 2024,
-            'contributor': 'hpse_bench synthetic generator',
-            'date_created': '2024-01-01',
-        },
-        'licenses': [],
-        'images': images,
-        'annotations': annotations,
-        'categories': coco_categories(),
-    }
-    tmp = path + '.part'
-    with open(tmp, 'w') as f:
-        json.dump(content, f, separators=(',', ':'))
-    os.replace(tmp, path)
+    # mmhuman3d stores the smpl and meta dicts as pickled 0-d object arrays.
+    save_npz(path, data, allow_pickle=True)

@@ -16,8 +16,9 @@ import torch
 from torch import Tensor, nn
 
 from hpse_bench.registry import MODELS
-from .conventions import (COCO_17, H36M_TO_LSP14, NUM_BETAS, NUM_SMPL_JOINTS,
-                          SMPL_24, SMPL_FACE_VERTEX_IDS)
+from hpse_bench.structures.conventions import (COCO_17, H36M_TO_LSP14,
+                                               NUM_BETAS, NUM_SMPL_JOINTS,
+                                               SMPL_24, SMPL_FACE_VERTEX_IDS)
 from .embedded_smpl import J_REGRESSOR_H36M
 from .paths import get_smpl_root, smpl_model_file
 

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from hpse_bench.models.body_models import (
+from hpse_bench.structures.cameras import (
     convert_perspective_to_weak_perspective,
     convert_weak_perspective_to_perspective, perspective_projection,
     weak_perspective_projection)

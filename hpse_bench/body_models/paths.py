@@ -11,23 +11,16 @@ training, parallel tests): the build happens under a file lock, into a
 temporary folder that is renamed into place, and a cache whose checksums do
 not match is rebuilt.
 """
-import contextlib
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
+from hpse_bench.utils.fileio import file_sha256, locked_build
 from .embedded_smpl import (CHECKSUMS, EMBEDDED_FILES, EMBEDDED_SMPL_NAME,
                             J_REGRESSOR_EXTRA, J_REGRESSOR_H36M, METADATA,
                             SMPL_MEAN_PARAMS, build_embedded_smpl,
-                            builder_fingerprint, file_sha256)
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None
+                            builder_fingerprint)
 
 EMBEDDED = 'embedded'
 #: Files every ``smpl_root`` folder must hold, besides the model pickle.
@@ -148,50 +141,12 @@ def _is_valid_cache(folder: str) -> bool:
     return True
 
 
-@contextlib.contextmanager
-def _file_lock(path: str) -> Iterator[None]:
-    """An exclusive lock between processes (POSIX ``flock``)."""
-    with open(path, 'a') as f:
-        if fcntl is not None:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
-
-
 def _ensure_embedded() -> str:
-    final = embedded_smpl_dir()
-    if _is_valid_cache(final):
-        return final
-    parent = osp.dirname(final)
-    os.makedirs(parent, exist_ok=True)
-    with _file_lock(final + '.lock'):
-        # Another process may have built it while we waited.
-        if _is_valid_cache(final):
-            return final
-        tmp = tempfile.mkdtemp(
-            prefix=f'.{EMBEDDED_SMPL_NAME}.tmp-', dir=parent)
-        try:
-            build_embedded_smpl(tmp)
-            os.chmod(tmp, 0o755)
-            stale = None
-            if osp.lexists(final):
-                # A corrupt or partial cache: move it aside, then swap.
-                stale = tempfile.mkdtemp(
-                    prefix=f'.{EMBEDDED_SMPL_NAME}.stale-', dir=parent)
-                os.rename(final, osp.join(stale, 'old'))
-            os.rename(tmp, final)
-            if stale is not None:
-                shutil.rmtree(stale, ignore_errors=True)
-        finally:
-            if osp.exists(tmp):
-                shutil.rmtree(tmp, ignore_errors=True)
-        if not _is_valid_cache(final):
-            raise RuntimeError(f'embedded SMPL cache "{final}" fails its '
-                               'checksums right after being built')
-    return final
+    return locked_build(
+        embedded_smpl_dir(),
+        build=build_embedded_smpl,
+        is_valid=_is_valid_cache,
+        what='the embedded SMPL-format body model')
 
 
 def get_smpl_root(smpl_root: str = EMBEDDED) -> str:

@@ -16,8 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from hpse_bench.models.body_models.conventions import \
-    NUM_HUMAN_DATA_KEYPOINTS
+from hpse_bench.structures.conventions import NUM_HUMAN_DATA_KEYPOINTS
 
 
 class HumanDataFile:

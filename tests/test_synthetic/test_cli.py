@@ -7,7 +7,7 @@ import sys
 import cv2
 import pytest
 
-from hpse_bench.datasets.synthetic import available_splits
+from hpse_bench.synthetic import available_splits
 
 TOOLS = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'data')
 
