@@ -1,7 +1,7 @@
-# hmr_r50_120e_h36m-coco_100p.py on the embedded synthetic data (created on
+# hmr_r50_1xb64-120e_h36m-coco_100p.py on the embedded synthetic data (created on
 # first use), sized for CPUs: ResNet-18, 128x128 crops, 8 epochs (x0.1 at 6),
 # validation every epoch so that the learning curves come out of the log.
-_base_ = ['./hmr_r50_120e_h36m-coco_100p.py']
+_base_ = ['./hmr_r50_1xb64-120e_h36m-coco_100p.py']
 # The synthetic boxes are the tight boxes of the visible pixels; real
 # HumanData boxes carry SPIN's 1.2 enlargement (mmhuman3d's converters).
 SYNTHETIC_BBOX_SCALE = 1.2

@@ -1,7 +1,7 @@
-# integral_r50_130e_occlusion-person.py (3D-only, the compute of 2D
+# integral_r50_1xb64-130e_occlusion-person.py (3D-only, the compute of 2D
 # pre-training + 3D training) with ResNet-101. The rule does not depend on the
 # depth: both stages run the same backbone.
-_base_ = ['./integral_r101_120e_occlusion-person.py']
+_base_ = ['./integral_r101_1xb64-120e_occlusion-person.py']
 
 model = dict(backbone=dict(init_cfg=None))
 param_scheduler = [

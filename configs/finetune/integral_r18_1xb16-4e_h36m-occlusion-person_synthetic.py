@@ -1,10 +1,10 @@
-# integral_r50_120e_h36m-occlusion-person.py on the embedded synthetic data
+# integral_r50_1xb64-120e_h36m-occlusion-person.py on the embedded synthetic data
 # (created on first use; both stand-ins, half and half), sized for CPUs:
 # ResNet-18, 64x64 crops, batch 16, 4 epochs of 256 samples, Adam lr 1e-3 (a
 # larger step for the short run), x0.1 at epoch 3, validated every epoch on 64
 # people of the synthetic h36m test split. The same recipe as the real config
 # with the synthetic dataset bases; the 3D-only run of the same total compute
-# is integral_r18_7e_h36m-occlusion-person_synthetic.py.
+# is integral_r18_1xb16-7e_h36m-occlusion-person_synthetic.py.
 _base_ = [
     '../_base_/models/integral_r50.py',
     '../_base_/datasets/h36m-occlusion-person_train_synthetic.py',

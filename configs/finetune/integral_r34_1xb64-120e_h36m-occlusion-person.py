@@ -1,5 +1,5 @@
-# integral_r50_120e_h36m-occlusion-person.py with ResNet-34: the backbone sizes
+# integral_r50_1xb64-120e_h36m-occlusion-person.py with ResNet-34: the backbone sizes
 # of the 2D-pre-training study.
-_base_ = ['./integral_r50_120e_h36m-occlusion-person.py']
+_base_ = ['./integral_r50_1xb64-120e_h36m-occlusion-person.py']
 
 model = dict(backbone=dict(depth=34), head=dict(in_channels=512))

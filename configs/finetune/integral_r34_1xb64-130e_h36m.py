@@ -1,7 +1,7 @@
-# integral_r50_130e_h36m.py (3D-only, the compute of 2D pre-training + 3D
+# integral_r50_1xb64-130e_h36m.py (3D-only, the compute of 2D pre-training + 3D
 # training) with ResNet-34. The rule does not depend on the depth: both
 # stages run the same backbone.
-_base_ = ['./integral_r34_120e_h36m.py']
+_base_ = ['./integral_r34_1xb64-120e_h36m.py']
 
 model = dict(backbone=dict(init_cfg=None))
 param_scheduler = [

@@ -1,2 +1,2 @@
-_base_ = ['./integral_r50_120e_h36m-coco_100p.py']
+_base_ = ['./integral_r50_1xb64-120e_h36m-coco_100p.py']
 train_dataloader = dict(dataset=dict(fraction=0.1))

@@ -1,7 +1,7 @@
-# integral_r50_120e_h36m.py trained on Human3.6M and Occlusion-Person mixed
+# integral_r50_1xb64-120e_h36m.py trained on Human3.6M and Occlusion-Person mixed
 # half and half instead: the same model, schedule, epoch length (312,188
 # samples) and test sets. The 3D-only run of the same total compute is
-# integral_r50_130e_h36m-occlusion-person.py.
+# integral_r50_1xb64-130e_h36m-occlusion-person.py.
 _base_ = [
     '../_base_/models/integral_r50.py',
     '../_base_/datasets/h36m-occlusion-person_train.py',

@@ -7,7 +7,7 @@
 # Set the backbone with
 #   --cfg-options model.backbone.init_cfg.checkpoint=backbone.pth
 # (tools/study.py does this for every pre-training). The 3D-only run of the
-# same total compute is integral_r50_130e_h36m.py.
+# same total compute is integral_r50_1xb64-130e_h36m.py.
 _base_ = [
     '../_base_/models/integral_r50.py',
     '../_base_/datasets/h36m_train.py',

@@ -1,43 +1,32 @@
 # SwAV (Caron et al., NeurIPS 2020; 2x224 + 6x96 crops) from mmpretrain on
 # COCO train2017 person crops, a baseline of Choi et al., ICLR 2023 (Tables 1
-# and 3). mmpretrain's model, augmentation and optimiser (LARS, lr 0.6 for a
-# total batch of 256); the study's length of pre-training on human data: 140
-# epochs, lr x0.1 at epochs 90 and 120. The person crop (256x192) replaces the
-# ImageNet image before mmpretrain's views. 4 GPUs x 64 crops. Needs
-# data/coco/ (annotations/person_keypoints_train2017.json, train2017/).
-_base_ = ('mmpretrain::swav/'
-          'swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py')
-custom_imports = dict(imports=['hpse_bench'], allow_failed_imports=False)
-
+# and 3): mmpretrain's model, views and optimiser (LARS, lr 0.6 for a total
+# batch of 256), with the person crops and schedule of the shared base.
+_base_ = [
+    ('mmpretrain::swav/'
+     'swav_resnet50_8xb32-mcrop-coslr-200e_in1k-224px-96px.py'),
+    '../_base_/pretrain/mmpretrain_ssl_coco_person_crops.py'
+]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='hpse_bench.PersonCrop', input_size=(192, 256), padding=1.25),
-    *_base_.train_pipeline[1:],  # mmpretrain's MultiView and PackInputs
+    dict(type='LoadImageFromFile'), _base_.ssl_person_crop,
+    *_base_.train_pipeline[1:]  # mmpretrain's multi-view and packing
 ]
 train_dataloader = dict(
-    batch_size=64,
+    batch_size=_base_.ssl_batch_size,
     # Redefined: inherited from a package config it would carry a _scope_
     # key that MMEngine passes on to the function.
     collate_fn=dict(_delete_=True, type='default_collate'),
     dataset=dict(
-        _delete_=True,
-        type='hpse_bench.CocoPersonCropDataset',
-        data_root='data/coco/',
-        ann_file='annotations/person_keypoints_train2017.json',
-        data_prefix=dict(img='train2017/'),
-        min_keypoints=1,
+        _delete_=True, **_base_.ssl_coco_person_crops,
         pipeline=train_pipeline))
-
-param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, milestones=[90, 120], gamma=0.1)
-]
-train_cfg = dict(max_epochs=140)
+param_scheduler = _base_.ssl_param_scheduler
+train_cfg = dict(max_epochs=_base_.ssl_max_epochs)
 # SwAV's queue is sized by the per-GPU batch.
 custom_hooks = [
     dict(
         type='SwAVHook',
         priority='VERY_HIGH',
-        batch_size=64,
+        batch_size=_base_.ssl_batch_size,
         epoch_queue_starts=15,
         crops_for_assign=[0, 1],
         feat_dim=128,

@@ -75,7 +75,7 @@ pretrain = dict(
 
 finetune = dict(
     hmr=dict(
-        config='configs/finetune/hmr_r18_8e_h36m-coco_100p_synthetic.py',
+        config='configs/finetune/hmr_r18_1xb32-8e_h36m-coco_100p_synthetic.py',
         cfg_options={
             'train_cfg.max_epochs': 2,
             'param_scheduler.0.milestones': [2],

@@ -20,8 +20,8 @@
 # Stages (hpse_bench/study/spec.py): 2D pre-training (configs/pretrain/
 # pose2d-simplebaseline_r*_4xb64-140e_{mpii,lsp}-256x256.py; PCKh@0.5 on
 # the validation split) -> backbone export -> 3D training (configs/finetune/
-# integral_r*_120e_*.py; the 3D-only runs use the schedule of the
-# integral_r*_130e_*.py twins, the compute of MPII pre-training + 3D
+# integral_r*_1xb64-120e_*.py; the 3D-only runs use the schedule of the
+# integral_r*_1xb64-130e_*.py twins, the compute of MPII pre-training + 3D
 # training by the rule of hpse_bench/study/compute_budget.py) -> one test
 # run on Human3.6M (protocols 1 and 2), Occlusion-Person, 3DPW and
 # MPI-INF-3DHP. Data: docs/datasets.md.
@@ -76,7 +76,7 @@ for _name, _spec in pretrain_data.items():
 # No config: random initialisation, the 3D-only baseline of every regressor.
 pretrain['scratch'] = dict(label='3D only', data='-', annotation='none')
 
-# The 3D-only run of each regressor: the settings of its integral_r*_130e_*
+# The 3D-only run of each regressor: the settings of its integral_r*_1xb64-130e_*
 # twin (random initialisation, 120 + 10 epochs, x0.1 at 98).
 scratch_cfg_options = {
     'model.backbone.init_cfg': None,
@@ -92,7 +92,7 @@ finetune = dict()
 for _depth in depths:
     for _train_set in train_sets:
         finetune[f'integral_r{_depth}_{_train_set}'] = dict(
-            config=config_dir + f'/finetune/integral_r{_depth}_120e_'
+            config=config_dir + f'/finetune/integral_r{_depth}_1xb64-120e_'
             f'{_train_set}.py',
             scratch_cfg_options=scratch_cfg_options,
             pretrain=[f'mpii_r{_depth}', f'lsp_r{_depth}', 'scratch'],

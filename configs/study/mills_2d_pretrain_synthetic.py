@@ -52,7 +52,7 @@ for _depth in depths:
 pretrain['scratch'] = dict(label='3D only', data='-', annotation='none')
 
 # The 3D-only run of each regressor: the settings of its
-# integral_r*_7e_*_synthetic.py twin (random initialisation, 4 + 3 epochs).
+# integral_r*_1xb16-7e_*_synthetic.py twin (random initialisation, 4 + 3 epochs).
 scratch_cfg_options = {
     'model.backbone.init_cfg': None,
     'train_cfg.max_epochs': 7,
@@ -68,7 +68,7 @@ finetune = dict()
 for _depth, _train_sets in ((18, tuple(train_sets)), (34, ('h36m', ))):
     for _train_set in _train_sets:
         finetune[f'integral_r{_depth}_{_train_set}'] = dict(
-            config=config_dir + f'/finetune/integral_r{_depth}_4e_'
+            config=config_dir + f'/finetune/integral_r{_depth}_1xb16-4e_'
             f'{_train_set}_synthetic.py',
             scratch_cfg_options=scratch_cfg_options,
             pretrain=[f'pose2d_r{_depth}', 'scratch'],

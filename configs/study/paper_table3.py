@@ -79,7 +79,7 @@ pretrain = dict(
 
 finetune = dict(
     pare=dict(
-        config='configs/finetune/pare_r50_120e_h36m-coco_100p.py',
+        config='configs/finetune/pare_r50_1xb64-120e_h36m-coco_100p.py',
         # From random init: 240 epochs, x0.1 at 180.
         scratch_cfg_options={
             'train_cfg.max_epochs': 240,

@@ -53,7 +53,7 @@ def test_dist_train_two_cpu_processes_end_with_identical_weights(
 
 def test_train_names_a_missing_data_root(tmp_path):
     config = osp.join(REPO, 'configs', 'finetune',
-                      'hmr_r50_120e_h36m-coco_100p.py')
+                      'hmr_r50_1xb64-120e_h36m-coco_100p.py')
     result = subprocess.run(
         [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
          '--work-dir', str(tmp_path / 'w')],

@@ -79,8 +79,8 @@ def test_lsp_config_is_the_mpii_recipe_on_lsp():
 @pytest.mark.parametrize('train_set', TRAIN_SETS)
 @pytest.mark.parametrize('depth', DEPTHS)
 def test_3d_configs_per_depth_and_training_set(depth, train_set):
-    pre = load('finetune', f'integral_r{depth}_120e_{train_set}.py')
-    scratch = load('finetune', f'integral_r{depth}_130e_{train_set}.py')
+    pre = load('finetune', f'integral_r{depth}_1xb64-120e_{train_set}.py')
+    scratch = load('finetune', f'integral_r{depth}_1xb64-130e_{train_set}.py')
     assert pre.model.type == 'IntegralPoseRegressor'
     assert pre.model.backbone.depth == depth
     assert pre.model.head.in_channels == LAST_CHANNELS[depth]
@@ -139,8 +139,8 @@ def test_3d_only_schedule_follows_the_compute_rule(study_name):
         # The schedule of the 3D-only config files (the hand-run twins).
         pre_name = osp.basename(rspec.config)
         e_pre = load('finetune', pre_name).train_cfg.max_epochs
-        twin = load('finetune', pre_name.replace(f'_{e_pre}e_',
-                                                 f'_{epochs}e_'))
+        twin = load('finetune', pre_name.replace(f'-{e_pre}e_',
+                                                 f'-{epochs}e_'))
         assert twin.train_cfg.max_epochs == epochs
         assert twin.param_scheduler[0].milestones == milestones
         assert twin.model.backbone.init_cfg is None
@@ -194,12 +194,12 @@ def test_cross_dataset_test_config_routes_every_set(name, sets):
 
 @pytest.mark.parametrize('train_set', TRAIN_SETS)
 def test_synthetic_3d_configs_keep_the_real_recipe(train_set):
-    real = load('finetune', f'integral_r18_120e_{train_set}.py')
+    real = load('finetune', f'integral_r18_1xb64-120e_{train_set}.py')
     for depth in (18, 34):
         for epochs in (4, 7):
             syn = load(
                 'finetune',
-                f'integral_r{depth}_{epochs}e_{train_set}_synthetic.py')
+                f'integral_r{depth}_1xb16-{epochs}e_{train_set}_synthetic.py')
             assert syn.model.backbone.depth == depth
             # Same model, loss weights and head; data and size differ.
             assert _without(syn.model, 'backbone.depth',

@@ -73,7 +73,7 @@ def test_2d_checkpoint_initialises_integral_regressor(depth, tmp_path):
 
     cfg3d = Config.fromfile(
         osp.join(REPO, 'configs', 'finetune',
-                 f'integral_r{depth}_120e_h36m.py'))
+                 f'integral_r{depth}_1xb64-120e_h36m.py'))
     cfg3d.model.backbone.init_cfg.checkpoint = exported
     logger = MMLogger.get_current_instance()
     handler = _Messages()

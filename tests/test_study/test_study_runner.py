@@ -51,7 +51,7 @@ pretrain = dict(
         annotation='bbox+pose'))
 finetune = dict(
     hmr=dict(
-        config={osp.join(REPO, 'configs/finetune/hmr_r18_8e_h36m-coco_100p_synthetic.py')!r},
+        config={osp.join(REPO, 'configs/finetune/hmr_r18_1xb32-8e_h36m-coco_100p_synthetic.py')!r},
         cfg_options={{'train_cfg.max_epochs': 1,
                       'default_hooks.checkpoint.interval': 1,
                       'train_dataloader.batch_size': 4,

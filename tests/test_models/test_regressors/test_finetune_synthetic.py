@@ -18,7 +18,7 @@ from mmengine.runner import Runner
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 FINETUNE = osp.join(REPO, 'configs', 'finetune',
-                    'hmr_r18_8e_h36m-coco_100p_synthetic.py')
+                    'hmr_r18_1xb32-8e_h36m-coco_100p_synthetic.py')
 MODELS = {
     'HMR': 'hmr_r50.py',
     'PARE': 'pare_r50.py',

@@ -18,13 +18,13 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
-from hpse_bench.models.utils.rotation import axis_angle_to_matrix
 from hpse_bench.registry import DATASETS, MODELS
+from hpse_bench.structures.rotation import axis_angle_to_matrix
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 FINETUNE = osp.join(REPO, 'configs', 'finetune',
-                    'hmr_r18_8e_h36m-coco_100p_synthetic.py')
+                    'hmr_r18_1xb32-8e_h36m-coco_100p_synthetic.py')
 
 
 def _fit_weak_perspective(joints: np.ndarray, target: np.ndarray,
