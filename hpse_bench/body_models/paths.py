@@ -1,7 +1,7 @@
 """Where the SMPL body model files are: ``smpl_root`` resolution.
 
 ``smpl_root`` (a config key) is either ``'embedded'``, the SMPL-format model
-hpse_bench builds itself (``embedded_smpl.py``), or a folder laid out like
+hpse_bench builds itself (the ``embedded`` package), or a folder laid out like
 mmhuman3d's ``data/body_models`` (``docs/data_contract.md``).
 
 The embedded model is built once per machine and cached under
@@ -17,10 +17,10 @@ import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 from hpse_bench.utils.fileio import file_sha256, locked_build
-from .embedded_smpl import (CHECKSUMS, EMBEDDED_FILES, EMBEDDED_SMPL_NAME,
-                            J_REGRESSOR_EXTRA, J_REGRESSOR_H36M, METADATA,
-                            SMPL_MEAN_PARAMS, build_embedded_smpl,
-                            builder_fingerprint)
+from .embedded import (CHECKSUMS, EMBEDDED_FILES, EMBEDDED_SMPL_NAME,
+                       J_REGRESSOR_EXTRA, J_REGRESSOR_H36M, METADATA,
+                       SMPL_MEAN_PARAMS, build_embedded_smpl,
+                       builder_fingerprint)
 
 EMBEDDED = 'embedded'
 #: Files every ``smpl_root`` folder must hold, besides the model pickle.
@@ -154,7 +154,7 @@ def get_smpl_root(smpl_root: str = EMBEDDED) -> str:
 
     Args:
         smpl_root: ``'embedded'`` (build once and cache the SMPL-format
-            model of ``embedded_smpl.py``) or a folder with
+            model of :mod:`hpse_bench.body_models.embedded`) or a folder with
             ``smpl/SMPL_NEUTRAL.pkl`` (or ``SMPL_NEUTRAL.pkl``),
             ``J_regressor_h36m.npy``, ``J_regressor_extra.npy`` and
             ``smpl_mean_params.npz``.

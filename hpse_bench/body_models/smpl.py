@@ -3,7 +3,8 @@
 SMPL: Loper et al., "SMPL: A Skinned Multi-Person Linear Model", SIGGRAPH
 Asia 2015. The model is ``smplx.SMPL`` loaded from a plain-numpy pickle, the
 same code path for the official files (converted by
-``tools/convert_smpl.py``) and the embedded model (``embedded_smpl.py``).
+``tools/convert_smpl.py``) and the embedded model
+(:mod:`hpse_bench.body_models.embedded`).
 """
 import contextlib
 import io
@@ -19,7 +20,7 @@ from hpse_bench.registry import MODELS
 from hpse_bench.structures.conventions import (COCO_17, H36M_TO_LSP14,
                                                NUM_BETAS, NUM_SMPL_JOINTS,
                                                SMPL_24, SMPL_FACE_VERTEX_IDS)
-from .embedded_smpl import J_REGRESSOR_H36M
+from .embedded import J_REGRESSOR_H36M
 from .paths import get_smpl_root, smpl_model_file
 
 #: Conventions ``smpl_keypoints`` can produce.

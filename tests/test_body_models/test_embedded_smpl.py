@@ -14,9 +14,9 @@ from scipy.spatial.transform import Rotation
 from smplx.utils import Struct
 
 from hpse_bench.body_models import build_embedded_smpl
-from hpse_bench.body_models.embedded_smpl import (EMBEDDED_FILES,
-                                                  J_REGRESSOR_EXTRA_NAMES,
-                                                  skeleton_joints)
+from hpse_bench.body_models.embedded import (EMBEDDED_FILES,
+                                             J_REGRESSOR_EXTRA_NAMES,
+                                             skeleton_joints)
 from hpse_bench.structures import conventions as C
 from hpse_bench.utils.fileio import file_sha256
 

@@ -8,8 +8,7 @@ import shutil
 import pytest
 
 from hpse_bench.body_models import get_smpl_root, paths, smpl_model_file
-from hpse_bench.body_models.embedded_smpl import (CHECKSUMS, EMBEDDED_FILES,
-                                                  METADATA)
+from hpse_bench.body_models.embedded import CHECKSUMS, EMBEDDED_FILES, METADATA
 from hpse_bench.utils.fileio import file_sha256
 
 EXPECTED = ('smpl/SMPL_NEUTRAL.pkl', 'J_regressor_h36m.npy',
