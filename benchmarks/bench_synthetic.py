@@ -31,6 +31,7 @@ import torch
 
 from hpse_bench.synthetic import GROUP_SIZE, SPLIT_STYLES
 from hpse_bench.synthetic import generator as G
+from hpse_bench.synthetic import scene as S
 from hpse_bench.synthetic.rasterizer import rasterize_meshes
 
 CROP = replace(
@@ -38,11 +39,10 @@ CROP = replace(
 # Stages: (label, object, attribute) of the functions timed.
 STAGES = [
     ('body model (batched)', G.SyntheticHumanGenerator, '_forward_many'),
-    ('background', G, 'render_background'),
+    ('background', S, 'render_background'),
     ('rasterise', G, 'rasterize_meshes'),
-    ('shade', G.SyntheticHumanGenerator, '_shade'),
-    ('labels (kp, DensePose, RLE)', G.SyntheticHumanGenerator,
-     '_label_person'),
+    ('shade', G, 'shade'),
+    ('labels (kp, DensePose, RLE)', G, 'label_person'),
     ('JPEG encode', G.SyntheticHumanGenerator, 'encode_jpeg'),
     ('part map PNG encode', G.SyntheticHumanGenerator, 'encode_part_png'),
 ]

@@ -5,15 +5,23 @@ procedural backgrounds, rendered by a CPU z-buffer rasteriser, with exact
 labels in the formats of the real datasets (COCO keypoints + DensePose JSON,
 mmhuman3d HumanData). ``ensure_synthetic_data`` creates and verifies the
 data tree of ``docs/data_contract.md``.
+
+Modules, in the order an image is made: ``splits`` (what each split looks
+like), ``pose_prior`` and ``scene`` (people, camera, occluders, light),
+``textures`` (looks), ``backgrounds``, ``rasterizer``, ``shading``,
+``labels``, ``generator`` (all of it for one image); then ``request``,
+``layout``, ``build``, ``label_files``/``writers`` and ``cache`` for a whole
+data root.
 """
 from .cache import (DEFAULT_NUM_IMAGES, DEFAULT_OPTIONS, FORMAT_VERSION,
                     SPLITS, available_splits, check_synthetic_data,
                     ensure_synthetic_data, make_generator, resolve_num_images,
                     split_files)
-from .generator import (GROUP_SIZE, SPLIT_STYLES, SPLIT_SUBSETS, PersonLabels,
-                        SyntheticHumanGenerator, SyntheticImage)
+from .generator import GROUP_SIZE, SyntheticHumanGenerator, SyntheticImage
+from .labels import PersonLabels
 from .pose_prior import PosePrior
 from .rasterizer import Fragments, rasterize_meshes
+from .splits import SPLIT_STYLES, SPLIT_SUBSETS
 
 __all__ = [
     'ensure_synthetic_data', 'available_splits', 'split_files',

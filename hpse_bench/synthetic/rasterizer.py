@@ -15,7 +15,7 @@ the right and y down; a point projects to ``u = fx * x / z + cx``,
 ``(u, v) = (col, row)``, i.e. pixel centres lie at integer coordinates.
 """
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -84,8 +84,42 @@ def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
     fx, fy = np.broadcast_to(
         np.asarray(focal_length, dtype=np.float64), (2, ))
     cx, cy = np.asarray(principal_point, dtype=np.float64)
+    corners, mesh_of_face, face_in_mesh = _project_faces(
+        meshes, (fx, fy), (cx, cy), near)
+    faces = _setup_faces(corners, (height, width), cull_backfaces)
+    if faces is None:
+        return _empty_fragments(height, width)
+    pixel, key = _face_pixels(faces)
+    zbuf = torch.full((height * width, ), _EMPTY_KEY, dtype=torch.int64)
+    zbuf.scatter_reduce_(
+        0, torch.from_numpy(pixel), torch.from_numpy(key), reduce='amin')
+    zbuf = zbuf.numpy()
 
-    # Per face: projected corners, 1/z of the corners, mesh and face index.
+    covered = np.flatnonzero(zbuf != _EMPTY_KEY)
+    win = (zbuf[covered] & 0xFFFFFFFF).astype(np.int64)
+    depth, bary = _perspective_barycentrics(faces, win, covered % width,
+                                            covered // width)
+    frags = _empty_fragments(height, width)
+    glob = faces['index'][win]
+    frags.mesh_id.reshape(-1)[covered] = mesh_of_face[glob]
+    frags.face_id.reshape(-1)[covered] = face_in_mesh[glob]
+    frags.depth.reshape(-1)[covered] = depth
+    frags.bary.reshape(-1, 3)[covered] = bary
+    return frags
+
+
+def _project_faces(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
+                   focal: Tuple[float, float], center: Tuple[float, float],
+                   near: float) -> tuple:
+    """Projected corners of every face of every mesh in front of ``near``.
+
+    Returns:
+        ``(x, y, iz)``, each ``(3, F)``: pixel coordinates and inverse depth
+        of the corners; ``(F,)`` mesh index and ``(F,)`` face index inside
+        the mesh of every face.
+    """
+    fx, fy = focal
+    cx, cy = center
     xs, ys, izs, mesh_of_face, face_in_mesh = [], [], [], [], []
     for mesh_index, (vertices, faces) in enumerate(meshes):
         vertices = np.asarray(vertices, dtype=np.float64)
@@ -114,14 +148,21 @@ def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
         face_in_mesh.append(kept)
         mesh_of_face.append(np.full(len(kept), mesh_index, dtype=np.int32))
     if len(meshes) == 1:
-        (x0, x1, x2), (y0, y1, y2), (iz0, iz1, iz2) = xs[0], ys[0], izs[0]
+        corners = (xs[0], ys[0], izs[0])
     else:
-        x0, x1, x2 = np.concatenate(xs, axis=1)
-        y0, y1, y2 = np.concatenate(ys, axis=1)
-        iz0, iz1, iz2 = np.concatenate(izs, axis=1)
-    mesh_of_face = np.concatenate(mesh_of_face)
-    face_in_mesh = np.concatenate(face_in_mesh)
+        corners = tuple(
+            np.concatenate(a, axis=1) for a in (xs, ys, izs))
+    return (corners, np.concatenate(mesh_of_face),
+            np.concatenate(face_in_mesh))
 
+
+def _setup_faces(corners: tuple, size: Tuple[int, int],
+                 cull_backfaces: bool) -> Optional[Dict[str, np.ndarray]]:
+    """Per-face constants of the faces that cover a pixel centre: their
+    clipped pixel bounding box and the linear maps from a pixel to its
+    screen-space barycentrics. None when no face is left."""
+    height, width = size
+    (x0, x1, x2), (y0, y1, y2), (iz0, iz1, iz2) = corners
     # Twice the signed screen area. For z > 0 its sign is that of
     # det[v0, v1, v2] = v0 . ((v1 - v0) x (v2 - v0)): negative for a face
     # whose outward normal points towards the camera.
@@ -140,7 +181,7 @@ def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
     ok &= (xmax >= xmin) & (ymax >= ymin)
     sel = np.flatnonzero(ok)
     if len(sel) == 0:
-        return _empty_fragments(height, width)
+        return None
     x0, y0, e1x, e1y, e2x, e2y, iz0, iz1, iz2, area, xmin, xmax, ymin, ymax = (
         a[sel] for a in (x0, y0, e1x, e1y, e2x, e2y, iz0, iz1, iz2, area,
                          xmin, xmax, ymin, ymax))
@@ -148,57 +189,73 @@ def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
     # w1 = (d x e2) / area and w2 = (e1 x d) / area (relative coordinates
     # avoid cancellation); w0 = 1 - w1 - w2, and 1/z = sum_i w_i / z_i.
     inv_area = 1.0 / area
-    a1, b1 = e2y * inv_area, -e2x * inv_area
-    a2, b2 = -e1y * inv_area, e1x * inv_area
-    dz1, dz2 = iz1 - iz0, iz2 - iz0
+    return dict(
+        index=sel,
+        x0=x0,
+        y0=y0,
+        a1=e2y * inv_area,
+        b1=-e2x * inv_area,
+        a2=-e1y * inv_area,
+        b2=e1x * inv_area,
+        iz0=iz0,
+        iz1=iz1,
+        iz2=iz2,
+        dz1=iz1 - iz0,
+        dz2=iz2 - iz0,
+        xmin=xmin,
+        xmax=xmax,
+        ymin=ymin,
+        ymax=ymax,
+        width=np.int64(size[1]))
 
+
+def _face_pixels(faces: Dict[str, np.ndarray]) -> Tuple[np.ndarray,
+                                                        np.ndarray]:
+    """Every (face, pixel centre inside it) pair: the flat pixel index and
+    the z-test key, which packs the depth (high 32 bits) and the face
+    (low 32 bits) so that the nearest face wins and ties go to the lower
+    face index."""
+    xmin, xmax, ymin, ymax = (faces[k] for k in ('xmin', 'xmax', 'ymin',
+                                                 'ymax'))
     # One candidate per (face, pixel of its bounding box).
     box_w = (xmax - xmin + 1).astype(np.int64)
     counts = box_w * (ymax - ymin + 1).astype(np.int64)
-    local = np.repeat(np.arange(len(sel), dtype=np.int64), counts)
+    local = np.repeat(np.arange(len(xmin), dtype=np.int64), counts)
     offset = np.arange(len(local), dtype=np.int64) - np.repeat(
         np.cumsum(counts) - counts, counts)
     row, col = np.divmod(offset, box_w[local])
     px = xmin[local] + col
     py = ymin[local] + row
-    dx = px - x0[local]
-    dy = py - y0[local]
-    w1 = a1[local] * dx + b1[local] * dy
-    w2 = a2[local] * dx + b2[local] * dy
+    dx = px - faces['x0'][local]
+    dy = py - faces['y0'][local]
+    w1 = faces['a1'][local] * dx + faces['b1'][local] * dy
+    w2 = faces['a2'][local] * dx + faces['b2'][local] * dy
     inside = (w1 >= 0) & (w2 >= 0) & (w1 + w2 <= 1)
     local, px, py = local[inside], px[inside], py[inside]
     w1, w2 = w1[inside], w2[inside]
-    depth = 1.0 / (iz0[local] + w1 * dz1[local] + w2 * dz2[local])
-    pixel = py.astype(np.int64) * width + px.astype(np.int64)
-
+    depth = 1.0 / (faces['iz0'][local] + w1 * faces['dz1'][local] +
+                   w2 * faces['dz2'][local])
+    pixel = py.astype(np.int64) * faces['width'] + px.astype(np.int64)
     # Positive float32 bit patterns order like the floats themselves.
     depth_bits = depth.astype(np.float32).view(np.int32).astype(np.int64)
-    key = (depth_bits << 32) | local
-    zbuf = torch.full((height * width, ), _EMPTY_KEY, dtype=torch.int64)
-    zbuf.scatter_reduce_(
-        0, torch.from_numpy(pixel), torch.from_numpy(key), reduce='amin')
-    zbuf = zbuf.numpy()
+    return pixel, (depth_bits << 32) | local
 
-    covered = np.flatnonzero(zbuf != _EMPTY_KEY)
-    win = (zbuf[covered] & 0xFFFFFFFF).astype(np.int64)
-    # Perspective-correct barycentrics of the winning face at each covered
-    # pixel centre: b_i proportional to w_i / z_i.
-    dx = (covered % width) - x0[win]
-    dy = (covered // width) - y0[win]
-    w1 = a1[win] * dx + b1[win] * dy
-    w2 = a2[win] * dx + b2[win] * dy
-    persp = np.stack([(1.0 - w1 - w2) * iz0[win], w1 * iz1[win],
-                      w2 * iz2[win]], axis=1)
+
+def _perspective_barycentrics(faces: Dict[str, np.ndarray], win: np.ndarray,
+                              px: np.ndarray, py: np.ndarray) -> tuple:
+    """Depth and perspective-correct barycentrics of the faces ``win`` at
+    the pixel centres ``(px, py)``: ``b_i`` proportional to ``w_i / z_i``.
+    """
+    dx = px - faces['x0'][win]
+    dy = py - faces['y0'][win]
+    w1 = faces['a1'][win] * dx + faces['b1'][win] * dy
+    w2 = faces['a2'][win] * dx + faces['b2'][win] * dy
+    persp = np.stack([(1.0 - w1 - w2) * faces['iz0'][win],
+                      w1 * faces['iz1'][win], w2 * faces['iz2'][win]],
+                     axis=1)
     inv_depth = persp.sum(1)
     persp /= inv_depth[:, None]
-
-    frags = _empty_fragments(height, width)
-    glob = sel[win]
-    frags.mesh_id.reshape(-1)[covered] = mesh_of_face[glob]
-    frags.face_id.reshape(-1)[covered] = face_in_mesh[glob]
-    frags.depth.reshape(-1)[covered] = 1.0 / inv_depth
-    frags.bary.reshape(-1, 3)[covered] = persp
-    return frags
+    return 1.0 / inv_depth, persp
 
 
 def _empty_fragments(height: int, width: int) -> Fragments:
@@ -251,25 +308,6 @@ def vertex_normals(vertices: np.ndarray,
     norm = np.sqrt(np.einsum('vc,vc->v', normals, normals))
     return (normals / np.maximum(norm, 1e-12)[:, None]).astype(
         vertices.dtype, copy=False)
-
-
-def interpolate_face_attributes(frags: Fragments, mesh_index: int,
-                                face_attributes: np.ndarray) -> np.ndarray:
-    """Interpolate per-face-corner attributes at the pixels of one mesh.
-
-    Args:
-        frags: rasteriser output.
-        mesh_index: the mesh whose pixels are wanted.
-        face_attributes: ``(F, 3, C)`` attribute of every face corner.
-
-    Returns:
-        ``(N, C)`` values at the pixels ``np.nonzero(frags.mesh_id ==
-        mesh_index)``, in that (row-major) order.
-    """
-    rows, cols = np.nonzero(frags.mesh_id == mesh_index)
-    faces = frags.face_id[rows, cols]
-    bary = frags.bary[rows, cols]
-    return np.einsum('nk,nkc->nc', bary, face_attributes[faces])
 
 
 def box_mesh(center: Sequence[float], half_extent: Sequence[float],

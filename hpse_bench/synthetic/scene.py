@@ -12,13 +12,17 @@ steps because placing a person needs its posed extent:
    person like a person-centred crop, or standing several people on a
    common ground plane), and :func:`sample_occluders` puts boxes and blobs
    between the camera and the people.
+
+:func:`compose_scene` does the second step and adds light, looks and the
+background, giving a :class:`Scene` ready to render.
 """
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .backgrounds import render_background
 from .pose_prior import PosePrior
 from .rasterizer import box_mesh, ellipsoid_mesh
 
@@ -251,3 +255,78 @@ def sample_light(rng: np.random.Generator, style: SplitStyle) -> Light:
         warm = rng.uniform(-0.08, 0.08)
         color = rng.uniform(0.5, 0.8) * np.array([1 + warm, 1.0, 1 - warm])
     return Light(direction, float(ambient), color)
+
+
+@dataclass
+class Scene:
+    """Everything one image shows, in the camera frame.
+
+    Attributes:
+        camera: the camera.
+        people: SMPL parameters of every person (``transl`` set).
+        posed: body-model outputs of every person (``(P, V, 3)`` vertices,
+            ``(P, J, 3)`` joints), translated into place.
+        occluders: boxes and blobs.
+        light: the light.
+        appearances: one look per person (``textures.Appearance``).
+        background: ``(H, W, 3)`` uint8 RGB.
+    """
+    camera: Camera
+    people: List[PersonParams]
+    posed: Dict[str, np.ndarray]
+    occluders: List[Occluder]
+    light: Light
+    appearances: list
+    background: np.ndarray
+
+    def without(self, drop: Sequence[int]) -> 'Scene':
+        """The same scene without the people ``drop``."""
+        keep = [i for i in range(len(self.people)) if i not in drop]
+        return Scene(
+            camera=self.camera,
+            people=[self.people[i] for i in keep],
+            posed={k: v[keep]
+                   for k, v in self.posed.items()},
+            occluders=self.occluders,
+            light=self.light,
+            appearances=[self.appearances[i] for i in keep],
+            background=self.background)
+
+
+def compose_scene(rng: np.random.Generator, style: SplitStyle, camera: Camera,
+                  people: List[PersonParams], tilt: Rotation,
+                  out: Dict[str, np.ndarray],
+                  sample_look: Callable[[np.random.Generator], object]
+                  ) -> Scene:
+    """Place the posed people, add occluders, light, looks and the
+    background.
+
+    Args:
+        rng: the image's random generator.
+        style: the split's style.
+        camera, people, tilt: from :func:`sample_camera` and
+            :func:`sample_people`.
+        out: the body-model outputs of the people with zero translation.
+        sample_look: draws one person's look from ``rng``.
+    """
+    vertices = list(out['vertices'])
+    pelvis = list(out['joints_smpl24'][:, 0])
+    transl = place_people(rng, style, camera, tilt, vertices, pelvis)
+    for p, t in zip(people, transl):
+        p.transl = t
+    posed = {
+        k: v + np.stack(transl)[:, None]
+        for k, v in out.items() if v.ndim == 3
+    }
+    occluders = sample_occluders(rng, style, list(posed['vertices']))
+    light = sample_light(rng, style)
+    appearances = [sample_look(rng) for _ in people]
+    # The ground's vanishing line: where the level forward direction (at
+    # infinity) projects.
+    forward = tilt.apply([0.0, 0.0, 1.0])
+    horizon = (camera.principal_point[1] +
+               camera.focal_length * forward[1] / max(forward[2], 1e-6))
+    background = render_background(style.background, rng, style.image_size,
+                                   horizon)
+    return Scene(camera, people, posed, occluders, light, appearances,
+                 background)

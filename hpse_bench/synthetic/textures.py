@@ -10,7 +10,7 @@ functions of the rest-pose position too, so they follow the body as it moves
 and have no seams.
 """
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 import numpy as np
 
@@ -237,37 +237,3 @@ def albedo(appearance: Appearance, region: np.ndarray,
     # Fine fabric/skin grain.
     out *= (1.0 + 0.06 * noise)[:, None].astype(np.float32)
     return out
-
-
-def lambert(normals: np.ndarray, light_dir: np.ndarray, ambient: float,
-            light_color: np.ndarray) -> np.ndarray:
-    """Lambertian irradiance ``ambient + max(0, n . l) * light``, ``(N, 3)``;
-    the shaded colour is the albedo times it.
-
-    Args:
-        normals: ``(N, 3)`` normals (camera frame), any length.
-        light_dir: ``(3,)`` unit vector from the surface towards the light.
-        ambient: ambient intensity.
-        light_color: ``(3,)`` intensity of the directional light.
-    """
-    nx, ny, nz = normals[:, 0], normals[:, 1], normals[:, 2]
-    length = np.sqrt(nx * nx + ny * ny + nz * nz)
-    cosine = nx * light_dir[0] + ny * light_dir[1] + nz * light_dir[2]
-    diffuse = np.clip(cosine / np.maximum(length, 1e-8), 0, None)[:, None]
-    return (ambient + diffuse * light_color).astype(np.float32)
-
-
-def region_names() -> Dict[int, str]:
-    """Region id -> name."""
-    return dict(enumerate(REGIONS))
-
-
-def solid_color_appearance(num_faces: int,
-                           color: Tuple[float, float, float]) -> Appearance:
-    """A single-colour look (used for occluders)."""
-    colors = np.zeros((len(REGIONS), 2, 3), dtype=np.float32)
-    colors[:, 0] = color
-    colors[:, 1] = color
-    return Appearance(
-        np.zeros(num_faces, dtype=np.int8), colors, ['solid'] * len(REGIONS),
-        np.full(len(REGIONS), 0.05), np.zeros((1, 4)))
