@@ -106,6 +106,171 @@ def _undo_ema_swap(
     return trained, 'ema_state_dict (EMAHook moved the trained weights there)'
 
 
+@dataclass
+class _Opened:
+    """A loaded checkpoint and its tensors, ``module.`` removed."""
+    checkpoint: Any
+    state_dict: Dict[str, torch.Tensor]
+    container: str
+    wrapper: str
+    encoders: Dict[str, ResNetEncoder]
+
+
+def _open(filename: str, map_location: Any) -> _Opened:
+    """Load a local checkpoint and find its state dict and ResNets."""
+    if is_remote(filename):
+        raise BackboneExportError(
+            f'{filename}: export reads local files only; download it first '
+            '(the export records the SHA-256 of the exact file read)')
+    checkpoint = load_checkpoint_file(filename, map_location=map_location)
+    try:
+        raw, container = extract_state_dict(checkpoint)
+    except ValueError as err:
+        raise BackboneExportError(f'{filename}: {err}') from err
+    if container == 'state_dict' and isinstance(
+            checkpoint.get('ema_state_dict'), Mapping):
+        raw, container = _undo_ema_swap(raw, checkpoint['ema_state_dict'])
+    state_dict, wrapped = strip_wrapper_prefix(raw)
+    return _Opened(checkpoint, state_dict, container,
+                   WRAPPER_PREFIX if wrapped else '',
+                   find_resnet_encoders(state_dict))
+
+
+def _resolve_source(filename: str, opened: _Opened,
+                    source: str) -> Tuple[str, str]:
+    """``(source, reason)``: the given source, or the detected one."""
+    if source != 'auto':
+        return source, 'given'
+    detected, reason = detect_source(opened.checkpoint, opened.state_dict,
+                                     opened.encoders)
+    if detected is None:
+        _refuse(
+            filename, 'no ResNet backbone found (a ResNet needs '
+            "'conv1.weight' and 'layer1.0.conv1.weight' under one "
+            'prefix)', opened.state_dict, opened.encoders, opened.wrapper)
+    return detected, reason
+
+
+def _online_encoder(filename: str, opened: _Opened,
+                    source: str) -> ResNetEncoder:
+    """The first of the layout's online prefixes that holds a ResNet."""
+    layout = CHECKPOINT_LAYOUTS[source]
+    encoders = opened.encoders
+    chosen = next(
+        (encoders[p] for p in layout.online_prefixes if p in encoders), None)
+    if chosen is None:
+        wanted = ', '.join(f"'{p}'" if p else '(root)'
+                           for p in layout.online_prefixes)
+        momentum = [p for p in encoders if encoder_role(p) == 'momentum']
+        note = (' (only momentum/target encoders were found; they are never '
+                'exported)'
+                if momentum and len(momentum) == len(encoders) else '')
+        _refuse(
+            filename, f"no online ResNet encoder for source '{source}' "
+            f'(looked under {wanted}){note}', opened.state_dict, encoders,
+            opened.wrapper)
+    return chosen
+
+
+def _checked_depth(filename: str, opened: _Opened,
+                   chosen: ResNetEncoder) -> int:
+    """The encoder's depth, after checking it against torchvision's."""
+    where = f"'{opened.wrapper}{chosen.prefix}'"
+    try:
+        depth = detect_resnet_depth(chosen.backbone_keys)
+    except ValueError as err:
+        _refuse(
+            filename, f'the encoder under {where} is not a standard '
+            f'ResNet: {err}', opened.state_dict, opened.encoders,
+            opened.wrapper)
+    check = check_against_reference(chosen.state_dict, depth)
+    real_missing = [
+        k for k in check.missing if not k.endswith('num_batches_tracked')
+    ]
+    if real_missing or check.unexpected or check.shape_mismatch:
+        problems = []
+        if real_missing:
+            problems.append(f'missing keys: {format_keys(real_missing)}')
+        if check.unexpected:
+            problems.append(
+                f'unexpected keys: {format_keys(check.unexpected)}')
+        if check.shape_mismatch:
+            problems.append('shape mismatches (checkpoint vs resnet'
+                            f'{depth}): ' + format_keys(
+                                f'{k} {a} vs {b}'
+                                for k, (a, b) in check.shape_mismatch.items()))
+        _refuse(
+            filename, f'the encoder under {where} does not match '
+            f"torchvision's resnet{depth} (wide, deep-stem or modified "
+            'ResNets are not plain ResNets): ' + '; '.join(problems),
+            opened.state_dict, opened.encoders, opened.wrapper)
+    return depth
+
+
+def _plain_tensors(chosen: ResNetEncoder,
+                   depth: int) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """The tensors to write, in torchvision's order, and the filled keys."""
+    exported: Dict[str, torch.Tensor] = {}
+    filled: List[str] = []
+    for key in reference_resnet_shapes(depth):
+        if key in chosen.state_dict:
+            # clone: a view would drag its whole storage into the file
+            exported[key] = chosen.state_dict[key].detach().clone(
+                memory_format=torch.contiguous_format)
+        else:
+            # num_batches_tracked: the value PyTorch itself gives a missing
+            # counter (only used when BatchNorm's momentum is None)
+            exported[key] = torch.tensor(0, dtype=torch.long)
+            filled.append(key)
+    return exported, filled
+
+
+def _other_encoders(opened: _Opened, chosen: ResNetEncoder) -> Dict[str, str]:
+    """Prefix (as in the file) -> role of every ResNet not taken."""
+    not_taken: Dict[str, str] = {}
+    for prefix, encoder in opened.encoders.items():
+        if prefix == chosen.prefix:
+            continue
+        role = encoder_role(prefix)
+        if role != 'momentum' and _same_tensors(encoder, chosen):
+            role = 'copy of the online encoder'
+        elif role == 'other':
+            role = 'other encoder'
+        else:
+            role = 'momentum encoder'
+        not_taken[opened.wrapper + prefix] = role
+    return not_taken
+
+
+def _dropped(opened: _Opened, chosen: ResNetEncoder,
+             not_taken: Dict[str, str]) -> Dict[str, tuple]:
+    """``prefix -> (tensor count, what it is)`` of what is not written."""
+    wrapper = opened.wrapper
+    used = set(chosen.source_keys[k] for k in chosen.backbone_keys)
+    dropped: Dict[str, tuple] = {}
+    head_keys = [
+        chosen.source_keys[k] for k in chosen.state_dict if k.startswith('fc.')
+    ]
+    if head_keys:
+        dropped[f'{wrapper}{chosen.prefix}fc.'] = (
+            len(head_keys), 'head of the online encoder')
+        used.update(head_keys)
+    for prefix, encoder in opened.encoders.items():
+        if prefix == chosen.prefix:
+            continue
+        keys = [k for k in encoder.source_keys.values() if k not in used]
+        if keys:
+            dropped[wrapper + prefix] = (len(keys),
+                                         not_taken[wrapper + prefix])
+            used.update(keys)
+    rest = [k for k in opened.state_dict if k not in used]
+    for prefix, count in summarize_prefixes(rest).items():
+        what = ('rest of the momentum copy' if encoder_role(prefix)
+                == 'momentum' else 'not part of the backbone')
+        dropped[wrapper + prefix] = (count, what)
+    return dropped
+
+
 def extract_backbone(filename: str,
                      source: str = 'auto',
                      map_location: Any = 'cpu') -> BackboneExport:
@@ -130,134 +295,23 @@ def extract_backbone(filename: str,
         raise BackboneExportError(
             f"unknown source '{source}'; expected 'auto' or one of "
             f'{", ".join(SOURCES)}')
-    if is_remote(filename):
-        raise BackboneExportError(
-            f'{filename}: export reads local files only; download it first '
-            '(the export records the SHA-256 of the exact file read)')
-    checkpoint = load_checkpoint_file(filename, map_location=map_location)
-    try:
-        raw, container = extract_state_dict(checkpoint)
-    except ValueError as err:
-        raise BackboneExportError(f'{filename}: {err}') from err
-    if container == 'state_dict' and isinstance(
-            checkpoint.get('ema_state_dict'), Mapping):
-        raw, container = _undo_ema_swap(raw, checkpoint['ema_state_dict'])
-    state_dict, wrapped = strip_wrapper_prefix(raw)
-    wrapper = WRAPPER_PREFIX if wrapped else ''
-    encoders = find_resnet_encoders(state_dict)
-
-    if source == 'auto':
-        detected, reason = detect_source(checkpoint, state_dict, encoders)
-        if detected is None:
-            _refuse(
-                filename, 'no ResNet backbone found (a ResNet needs '
-                "'conv1.weight' and 'layer1.0.conv1.weight' under one "
-                'prefix)', state_dict, encoders, wrapper)
-        source = detected
-    else:
-        reason = 'given'
-    layout = CHECKPOINT_LAYOUTS[source]
-
-    chosen = next(
-        (encoders[p] for p in layout.online_prefixes if p in encoders), None)
-    if chosen is None:
-        wanted = ', '.join(f"'{p}'" if p else '(root)'
-                           for p in layout.online_prefixes)
-        momentum = [p for p in encoders if encoder_role(p) == 'momentum']
-        note = (' (only momentum/target encoders were found; they are never '
-                'exported)'
-                if momentum and len(momentum) == len(encoders) else '')
-        _refuse(
-            filename, f"no online ResNet encoder for source '{source}' "
-            f'(looked under {wanted}){note}', state_dict, encoders, wrapper)
-
-    try:
-        depth = detect_resnet_depth(chosen.backbone_keys)
-    except ValueError as err:
-        _refuse(
-            filename, f"the encoder under '{wrapper}{chosen.prefix}' is not a "
-            f'standard ResNet: {err}', state_dict, encoders, wrapper)
-    check = check_against_reference(chosen.state_dict, depth)
-    real_missing = [
-        k for k in check.missing if not k.endswith('num_batches_tracked')
-    ]
-    if real_missing or check.unexpected or check.shape_mismatch:
-        problems = []
-        if real_missing:
-            problems.append(f'missing keys: {format_keys(real_missing)}')
-        if check.unexpected:
-            problems.append(
-                f'unexpected keys: {format_keys(check.unexpected)}')
-        if check.shape_mismatch:
-            problems.append('shape mismatches (checkpoint vs resnet'
-                            f'{depth}): ' + format_keys(
-                                f'{k} {a} vs {b}'
-                                for k, (a, b) in check.shape_mismatch.items()))
-        _refuse(
-            filename,
-            f"the encoder under '{wrapper}{chosen.prefix}' does not match "
-            f"torchvision's resnet{depth} (wide, deep-stem or modified "
-            'ResNets are not plain ResNets): ' + '; '.join(problems),
-            state_dict, encoders, wrapper)
-
-    exported: Dict[str, torch.Tensor] = {}
-    filled: List[str] = []
-    for key in reference_resnet_shapes(depth):
-        if key in chosen.state_dict:
-            # clone: a view would drag its whole storage into the file
-            exported[key] = chosen.state_dict[key].detach().clone(
-                memory_format=torch.contiguous_format)
-        else:
-            # num_batches_tracked: the value PyTorch itself gives a missing
-            # counter (only used when BatchNorm's momentum is None)
-            exported[key] = torch.tensor(0, dtype=torch.long)
-            filled.append(key)
-
-    not_taken: Dict[str, str] = {}
-    for prefix, encoder in encoders.items():
-        if prefix == chosen.prefix:
-            continue
-        role = encoder_role(prefix)
-        if role != 'momentum' and _same_tensors(encoder, chosen):
-            role = 'copy of the online encoder'
-        elif role == 'other':
-            role = 'other encoder'
-        else:
-            role = 'momentum encoder'
-        not_taken[wrapper + prefix] = role
-
-    used = set(chosen.source_keys[k] for k in chosen.backbone_keys)
-    dropped: Dict[str, tuple] = {}
-    head_keys = [
-        chosen.source_keys[k] for k in chosen.state_dict if k.startswith('fc.')
-    ]
-    if head_keys:
-        dropped[f'{wrapper}{chosen.prefix}fc.'] = (
-            len(head_keys), 'head of the online encoder')
-        used.update(head_keys)
-    for prefix, encoder in encoders.items():
-        if prefix == chosen.prefix:
-            continue
-        keys = [k for k in encoder.source_keys.values() if k not in used]
-        if keys:
-            dropped[wrapper + prefix] = (len(keys),
-                                         not_taken[wrapper + prefix])
-            used.update(keys)
-    rest = [k for k in state_dict if k not in used]
-    for prefix, count in summarize_prefixes(rest).items():
-        what = ('rest of the momentum copy' if encoder_role(prefix)
-                == 'momentum' else 'not part of the backbone')
-        dropped[wrapper + prefix] = (count, what)
-
+    opened = _open(filename, map_location)
+    source, reason = _resolve_source(filename, opened, source)
+    chosen = _online_encoder(filename, opened, source)
+    depth = _checked_depth(filename, opened, chosen)
+    exported, filled = _plain_tensors(chosen, depth)
+    not_taken = _other_encoders(opened, chosen)
+    checkpoint = opened.checkpoint
     meta = dict(
         source=source,
         source_reason=reason,
-        method=layout.method(state_dict, chosen.prefix, checkpoint),
+        method=CHECKPOINT_LAYOUTS[source].method(opened.state_dict,
+                                                 chosen.prefix, checkpoint),
         config=checkpoint_config_text(checkpoint),
         sha256=file_sha256(os.path.expanduser(filename)),
         input=os.path.basename(filename),
-        container=container,
-        encoder=wrapper + chosen.prefix,
+        container=opened.container,
+        encoder=opened.wrapper + chosen.prefix,
         encoder_role='online',
         encoder_naming=chosen.naming,
         not_taken=not_taken,
@@ -266,7 +320,7 @@ def extract_backbone(filename: str,
         filled=filled,
         exporter=f'hpse_bench {__version__}',
     )
-    return BackboneExport(exported, meta, dropped)
+    return BackboneExport(exported, meta, _dropped(opened, chosen, not_taken))
 
 
 def export_backbone(filename: str,
