@@ -8,9 +8,14 @@
 # It is self-contained (no _base_) so that it can live anywhere.
 #
 # The exported file holds plain ResNet keys (conv1, bn1, layerX.Y.*), the
-# names mmhuman3d's ResNet uses, so the init_cfg below needs no prefix; with
-# a whole-model checkpoint (keys 'backbone.*') mmcv's loader would load
-# nothing and say nothing. docs/export.md describes the export.
+# names mmhuman3d's ResNet uses, so the init_cfg below needs no prefix. mmcv
+# 1.x loads non-strictly: given a whole-model checkpoint (keys 'backbone.*')
+# it matches no tensor, logs the missing and unexpected keys as a warning and
+# trains on from random weights; check the log for that warning.
+# docs/export.md describes the export.
+#
+# The body-model folder (data/body_models) may be hpse_bench's embedded one:
+# its smpl_mean_params.npz is float32, as mmhuman3d's HMR head needs.
 
 # ---------------------------------------------------------------- runtime
 checkpoint_config = dict(interval=10)

@@ -389,9 +389,26 @@ def _rot6d_spin_to_matrix(x):
     return np.stack([a, b, np.cross(a, b)], -1)
 
 
+def test_mean_params_are_float32_as_mmhuman3d_needs(embedded_root):
+    """mmhuman3d's HMRHead turns the file's arrays into tensors as they are
+    and feeds them, beside float32 image features, to its first Linear
+    layer: float64 arrays fail its first step with a dtype error."""
+    mean = np.load(osp.join(embedded_root, 'smpl_mean_params.npz'))
+    for key in ('pose', 'shape', 'cam'):
+        assert mean[key].dtype == np.float32, key
+    init = [
+        torch.from_numpy(mean[key][:]).unsqueeze(0)
+        for key in ('pose', 'shape', 'cam')
+    ]
+    features = torch.randn(1, 8)
+    fc1 = torch.nn.Linear(8 + 144 + 10 + 3, 4)
+    assert fc1(torch.cat([features, *init], 1)).shape == (1, 4)
+
+
 def test_mean_params(embedded_root):
     mean = np.load(osp.join(embedded_root, 'smpl_mean_params.npz'))
-    rot = _rot6d_spin_to_matrix(mean['pose'])
+    # Orthonormalised in float64: the file stores float32 values.
+    rot = _rot6d_spin_to_matrix(mean['pose'].astype(np.float64))
     assert rot.shape == (24, 3, 3)
     np.testing.assert_allclose(
         rot @ rot.transpose(0, 2, 1),

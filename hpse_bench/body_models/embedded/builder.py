@@ -69,15 +69,19 @@ class EmbeddedSMPL:
 def mean_params() -> Dict[str, np.ndarray]:
     """``smpl_mean_params.npz`` as SPIN's: the 6D mean pose (``R[:, :2]``
     read row by row, see ``structures/rotation``), zero betas and a weak
-    perspective camera of scale 0.9."""
+    perspective camera of scale 0.9.
+
+    float32, as the heads that read the file use them: mmhuman3d's HMR head
+    turns the arrays into tensors unconverted and fails on float64.
+    """
     return {
         'pose':
         matrix_to_rot6d(torch.from_numpy(
-            mean_pose_rotmats())).numpy().reshape(-1),
+            mean_pose_rotmats())).numpy().reshape(-1).astype(np.float32),
         'shape':
-        np.zeros(NUM_BETAS),
+        np.zeros(NUM_BETAS, dtype=np.float32),
         'cam':
-        np.array([0.9, 0.0, 0.0]),
+        np.array([0.9, 0.0, 0.0], dtype=np.float32),
     }
 
 

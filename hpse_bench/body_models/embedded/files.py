@@ -6,7 +6,7 @@ Layout (``docs/data_contract.md``)::
       smpl/SMPL_NEUTRAL.pkl   plain-numpy pickle with SMPL's keys
       J_regressor_h36m.npy    (17, 6890), conventions.H36M_17 order
       J_regressor_extra.npy   (9, 6890), J_REGRESSOR_EXTRA_NAMES
-      smpl_mean_params.npz    pose (144,) 6D, shape (10,), cam (3,)
+      smpl_mean_params.npz    pose (144,) 6D, shape (10,), cam (3,), float32
       densepose_uv.npz        face_charts (13776,), face_uv (13776, 3, 2)
       embedded_smpl.json      format version, sizes, builder hash
       SHA256SUMS              checksums of the files above
