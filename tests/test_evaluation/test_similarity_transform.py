@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -133,3 +135,168 @@ def test_bad_shapes_raise():
     with pytest.raises(ValueError, match='mask'):
         similarity_transform(
             np.zeros((2, 14, 3)), np.zeros((2, 14, 3)), np.ones((2, 13)))
+
+
+# --- Equality with an independent per-sample SVD solution ------------------
+
+
+def _umeyama_svd(pred, gt, mask):
+    """One sample at a time: Umeyama (TPAMI 1991, Eq. 40-42) by SVD.
+
+    With no valid joint, or valid predicted joints that coincide, the pose
+    is only translated (s = 1, R = I), as ``similarity_transform`` documents.
+    """
+    out = np.empty_like(pred)
+    for n in range(pred.shape[0]):
+        w = mask[n].astype(np.float64)
+        if w.sum() == 0:
+            out[n] = pred[n]
+            continue
+        mu_p = (w[:, None] * pred[n]).sum(0) / w.sum()
+        mu_g = (w[:, None] * gt[n]).sum(0) / w.sum()
+        p0, g0 = pred[n] - mu_p, gt[n] - mu_g
+        var = (w * (p0 * p0).sum(1)).sum()
+        if var <= np.finfo(np.float64).tiny:
+            out[n] = p0 + mu_g
+            continue
+        u, s, vt = np.linalg.svd((w[:, None] * p0).T @ g0)
+        d = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
+        rot = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+        scale = (s[0] + s[1] + d * s[2]) / var
+        out[n] = scale * p0 @ rot.T + mu_g
+    return out
+
+
+def _hard_batch(seed, num=200):
+    """Random, mirrored and degenerate samples mixed in one batch.
+
+    Returns ``(pred, gt, mask, unique)``; ``unique`` marks the samples whose
+    rotation is unique (there every joint is compared, elsewhere the valid
+    joints, which any optimal rotation puts in the same place).
+    """
+    rng = np.random.default_rng(seed)
+    gt = rng.normal(
+        scale=300.0, size=(num, 14, 3)) + rng.normal(
+            scale=2000.0, size=(num, 1, 3))
+    pred = 0.9 * gt + rng.normal(scale=60.0, size=gt.shape) - 500.0
+    mask = rng.random(gt.shape[:2]) > 0.15
+    unique = np.ones(num, bool)
+    kind = np.arange(num) % 10
+    # 1: mirrored (the best orthogonal fit is a reflection).
+    pred[kind == 1] *= np.array([-1.0, 1.0, 1.0])
+    # 2: predicted valid joints collinear; 3: both collinear.
+    line = rng.normal(size=3)
+    for k in (2, 3):
+        t = rng.normal(scale=300.0, size=((kind == k).sum(), 14, 1))
+        pred[kind == k] = t * line + 100.0
+        unique[kind == k] = False
+    gt[kind == 3] = rng.normal(scale=2.0, size=((kind == 3).sum(), 14, 1)) \
+        * rng.normal(size=3) * 100.0
+    # 4: predicted joints coplanar (exactly, z = 7); 5: both coplanar.
+    pred[kind == 4, :, 2] = 7.0
+    pred[kind == 5, :, 2] = -3.0
+    gt[kind == 5, :, 1] = 40.0
+    # 6: nearly collinear; 7: 0, 1 or 2 valid joints.
+    near = kind == 6
+    pred[near] = rng.normal(scale=300.0, size=(near.sum(), 14, 1)) * line \
+        + rng.normal(scale=1e-6, size=(near.sum(), 14, 3))
+    unique[near] = False
+    for i, n in enumerate(np.flatnonzero(kind == 7)):
+        mask[n] = False
+        mask[n, rng.choice(14, size=i % 3, replace=False)] = True
+        unique[n] = i % 3 < 2  # two points fix all but the spin about them
+    return pred, gt, mask, unique
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_equals_per_sample_svd_on_random_mirrored_and_degenerate(seed):
+    pred, gt, mask, unique = _hard_batch(seed)
+    got = similarity_transform(pred, gt, mask)
+    expected = _umeyama_svd(pred, gt, mask)
+    np.testing.assert_allclose(
+        got[unique], expected[unique], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got[mask], expected[mask], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        pa_mpjpe(pred, gt, mask, reduction='none'), [
+            np.linalg.norm(e - g, axis=1)[m].mean() if m.any() else np.nan
+            for e, g, m in zip(expected, gt, mask)
+        ],
+        rtol=0,
+        atol=1e-6)
+
+
+def test_equals_per_sample_svd_on_realistic_poses_with_every_joint():
+    # The benchmark's data: similar poses with noise, one in 7 mirrored.
+    rng = np.random.default_rng(8)
+    gt = rng.normal(scale=300.0, size=(3000, 14, 3))
+    pred = 1.05 * gt + rng.normal(scale=50.0, size=gt.shape) + 100.0
+    pred[::7] *= np.array([-1.0, 1.0, 1.0])
+    everything = np.ones(gt.shape[:2], bool)
+    np.testing.assert_allclose(
+        similarity_transform(pred, gt),
+        _umeyama_svd(pred, gt, everything),
+        rtol=0,
+        atol=1e-6)
+
+
+def test_non_finite_values_in_invalid_joints_do_not_matter():
+    rng = np.random.default_rng(9)
+    gt = _random_poses(rng, num=6)
+    pred = gt + rng.normal(scale=40.0, size=gt.shape)
+    mask = np.ones(gt.shape[:2])
+    mask[:, [3, 9]] = 0.0
+    dirty_pred, dirty_gt = pred.copy(), gt.copy()
+    dirty_pred[0, 3] = np.nan
+    dirty_pred[2, 9] = [np.inf, 0.0, -np.inf]
+    dirty_gt[4, 3] = np.nan
+    clean = similarity_transform(pred, gt, mask)
+    dirty = similarity_transform(dirty_pred, dirty_gt, mask)
+    valid = mask.astype(bool)
+    np.testing.assert_allclose(dirty[valid], clean[valid], rtol=0, atol=1e-9)
+    assert pa_mpjpe(dirty_pred, dirty_gt, mask) == pytest.approx(
+        pa_mpjpe(pred, gt, mask), abs=1e-9)
+
+
+def test_non_finite_valid_joint_spoils_only_its_own_sample():
+    rng = np.random.default_rng(10)
+    gt = _random_poses(rng, num=5)
+    pred = gt + rng.normal(scale=40.0, size=gt.shape)
+    dirty = pred.copy()
+    dirty[1, 4, 0] = np.nan
+    dirty[3, 0] = np.inf
+    aligned, scale, rot, shift = similarity_transform(
+        dirty, gt, return_params=True)
+    assert np.isnan(aligned[[1, 3]]).all() and np.isnan(scale[[1, 3]]).all()
+    others = [0, 2, 4]
+    np.testing.assert_allclose(
+        aligned[others],
+        similarity_transform(pred[others], gt[others]),
+        atol=1e-9)
+    per_sample = pa_mpjpe(dirty, gt, reduction='none')
+    assert np.isnan(per_sample[[1, 3]]).all()
+    np.testing.assert_allclose(
+        per_sample[others],
+        pa_mpjpe(pred[others], gt[others], None, 'none'),
+        atol=1e-9)
+    # A data-set value over a non-finite error is refused, not nan.
+    with pytest.raises(ValueError, match=r'non-finite.*\[1, 3\]'):
+        pa_mpjpe(dirty, gt)
+
+
+def test_svd_is_left_only_to_ill_separated_samples(monkeypatch):
+    # The equality tests above hold for both solvers; this one checks that
+    # realistic samples (mirrored ones included) take the quaternion path,
+    # and the collinear ones the SVD.
+    module = sys.modules['hpse_bench.evaluation.functional.'
+                         'similarity_transform']
+    sent = []
+    svd_rotation = module._svd_rotation
+    monkeypatch.setattr(module, '_svd_rotation',
+                        lambda cov: sent.append(len(cov)) or svd_rotation(cov))
+    rng = np.random.default_rng(11)
+    gt = _random_poses(rng, num=700)
+    pred = gt + rng.normal(scale=60.0, size=gt.shape)
+    pred[::7] *= np.array([-1.0, 1.0, 1.0])
+    pred[:5] = rng.normal(size=(5, 14, 1)) * np.array([1.0, 2.0, 3.0])
+    similarity_transform(pred, gt)
+    assert sum(sent) == 5
