@@ -84,7 +84,10 @@ EVALUATORS = Registry(
     locations=['hpse_bench.evaluation'])
 
 # Visualisation
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
+VISUALIZERS = Registry(
+    'visualizer',
+    parent=MMENGINE_VISUALIZERS,
+    locations=['hpse_bench.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS)

@@ -1,7 +1,8 @@
 """Evaluate a checkpoint on the test set of a config.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
-        [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+        [--show-dir DIR [--interval N]] [--cfg-options k=v ...]
+        [--launcher none|pytorch|slurm|mpi]
 
     python -m hpse_bench.apis.test CONFIG CHECKPOINT ...   (the same, installed)
 
@@ -29,6 +30,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--out',
         help='dump the evaluated metrics and predictions to this pickle file')
     parser.add_argument(
+        '--show-dir',
+        help='write overlays of the predictions to this folder (relative: '
+        'under <work_dir>/<timestamp>/)')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='with --show-dir, draw every this many batches')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -43,6 +53,24 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def enable_visualization(cfg: Config, show_dir: str,
+                         interval: int = 1) -> None:
+    """Turn on ``HumanMeshVisualizationHook`` writing to ``show_dir``, with
+    a ``HumanMeshVisualizer`` unless the config names another visualiser
+    (mmpose's ``--show-dir``)."""
+    hooks = cfg.get('default_hooks') or {}
+    hook = dict(hooks.get('visualization') or {})
+    hook.setdefault('type', 'hpse_bench.HumanMeshVisualizationHook')
+    hook.update(enable=True, out_dir=show_dir, interval=interval)
+    hooks['visualization'] = hook
+    cfg.default_hooks = hooks
+    visualizer = dict(cfg.get('visualizer') or {})
+    if visualizer.get('type', 'Visualizer') in ('Visualizer',
+                                                'mmengine.Visualizer'):
+        visualizer['type'] = 'hpse_bench.HumanMeshVisualizer'
+    cfg.visualizer = visualizer
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -76,6 +104,9 @@ def main(argv: Optional[List[str]] = None) -> None:
             [cfg.test_evaluator])
         cfg.test_evaluator.append(
             dict(type='DumpResults', out_file_path=args.out))
+
+    if args.show_dir is not None:
+        enable_visualization(cfg, args.show_dir, args.interval)
 
     setup_distributed(cfg, args.launcher)
     set_cpu_threads()

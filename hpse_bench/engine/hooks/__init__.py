@@ -1,3 +1,4 @@
+from .human_mesh_visualization_hook import HumanMeshVisualizationHook
 from .replica_consistency_hook import ReplicaConsistencyHook
 
-__all__ = ['ReplicaConsistencyHook']
+__all__ = ['HumanMeshVisualizationHook', 'ReplicaConsistencyHook']
