@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 from mmengine.structures import BaseDataElement, PixelData
 from torch import Tensor, nn
 
+from hpse_bench.models.utils.scoped_build import build_module
 from hpse_bench.registry import MODELS
 from hpse_bench.structures.conventions import NUM_DENSEPOSE_COARSE
 from hpse_bench.structures.densepose_target import (DensePoseTarget,
@@ -64,7 +65,7 @@ class PartSegmentationHead(BaseModule):
                               if len(deconv_out_channels) else in_channels)
         self.coarse_segm_layer = nn.Conv2d(self.feat_channels, num_classes,
                                            1)
-        self.loss_module = MODELS.build(loss)
+        self.loss_module = build_module(loss)
 
     def forward_features(self, feats: Sequence[Tensor]) -> Tensor:
         """Upsampled features ``(B, feat_channels, h, w)`` of the last

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from hpse_bench.models.utils.scoped_build import build_module
 from hpse_bench.registry import MODELS
 from hpse_bench.utils.dist import (all_gather_cat, all_gather_sizes,
                                    all_gather_with_grad, get_dist_info,
@@ -51,7 +52,7 @@ class SupConHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
-        self.loss_module = MODELS.build(loss)
+        self.loss_module = build_module(loss)
         self.temperature = temperature
         self.normalize = normalize
         self.gather = gather

@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from hpse_bench.models.utils.joint_sampling import (image_to_feature_coords,
                                                     sample_joint_features)
+from hpse_bench.models.utils.scoped_build import build_module
 from hpse_bench.registry import MODELS
 from hpse_bench.structures.densepose_chart_prediction import \
     DensePoseChartPrediction
@@ -55,7 +56,7 @@ class DensePoseLoss(nn.Module):
         if uv_reduction not in ('sum', 'mean'):
             raise ValueError(
                 f'uv_reduction must be "sum" or "mean", got "{uv_reduction}"')
-        self.loss_segm = MODELS.build(loss_segm)
+        self.loss_segm = build_module(loss_segm)
         self.index_weight = index_weight
         self.uv_weight = uv_weight
         self.uv_reduction = uv_reduction

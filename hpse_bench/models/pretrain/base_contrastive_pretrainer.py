@@ -6,20 +6,15 @@ from mmengine.structures import BaseDataElement
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from torch import Tensor, nn
 
-from hpse_bench.registry import MODELS
-
-
-def _build(cfg: Optional[Union[dict, nn.Module]]) -> Optional[nn.Module]:
-    if cfg is None or isinstance(cfg, nn.Module):
-        return cfg
-    return MODELS.build(cfg)
+from ..utils import build_module
 
 
 class BaseContrastivePretrainer(BaseSelfSupervisor):
     """mmpretrain's ``BaseSelfSupervisor`` for multi-view person crops.
 
-    Backbone, neck and head are built from hpse_bench's registry, so configs
-    of the ``hpse_bench`` scope name other libraries' parts with their scope
+    Backbone, neck and head are built in hpse_bench's scope whatever the
+    caller's (:func:`~hpse_bench.models.utils.build_module`): unprefixed
+    types are hpse_bench's, other libraries' parts carry their scope
     (``'mmpretrain.ResNet'``, ``'mmpretrain.NonLinearNeck'``). Inputs are the
     ``V`` views packed by
     :class:`~hpse_bench.datasets.transforms.PackMultiViewInputs`: a list of
@@ -52,10 +47,10 @@ class BaseContrastivePretrainer(BaseSelfSupervisor):
             data_preprocessor.setdefault('type',
                                          'mmpretrain.SelfSupDataPreprocessor')
         super().__init__(
-            backbone=_build(backbone),
-            neck=_build(neck),
-            head=_build(head),
-            data_preprocessor=_build(data_preprocessor),
+            backbone=build_module(backbone),
+            neck=build_module(neck),
+            head=build_module(head),
+            data_preprocessor=build_module(data_preprocessor),
             init_cfg=init_cfg)
 
     def forward(self,

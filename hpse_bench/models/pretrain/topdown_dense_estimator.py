@@ -6,12 +6,7 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
 from hpse_bench.registry import MODELS
-
-
-def _build(cfg: Optional[Union[dict, nn.Module]]) -> Optional[nn.Module]:
-    if cfg is None or isinstance(cfg, nn.Module):
-        return cfg
-    return MODELS.build(cfg)
+from ..utils import build_module
 
 
 @MODELS.register_module()
@@ -51,10 +46,11 @@ class TopdownDenseEstimator(BaseModel):
         if data_preprocessor is None:
             data_preprocessor = dict(type='mmpose.PoseDataPreprocessor')
         super().__init__(
-            data_preprocessor=_build(data_preprocessor), init_cfg=init_cfg)
-        self.backbone = _build(backbone)
-        self.neck = _build(neck)
-        self.head = _build(head)
+            data_preprocessor=build_module(data_preprocessor),
+            init_cfg=init_cfg)
+        self.backbone = build_module(backbone)
+        self.neck = build_module(neck)
+        self.head = build_module(head)
         self.train_cfg = train_cfg if train_cfg else {}
         self.test_cfg = test_cfg if test_cfg else {}
 

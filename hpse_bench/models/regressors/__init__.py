@@ -1,4 +1,5 @@
-from .base_regressor import BaseMeshRegressor, BaseRegressor
+from .base_mesh_regressor import BaseMeshRegressor
+from .base_regressor import BaseRegressor
 from .hmr import HMR
 from .integral_pose import IntegralPoseRegressor
 from .pare import PARE

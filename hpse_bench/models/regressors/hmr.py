@@ -6,7 +6,10 @@ import torch
 from hpse_bench.registry import MODELS, TASK_UTILS
 from hpse_bench.structures import HumanDataSample
 from hpse_bench.structures.rotation import matrix_to_axis_angle
-from .base_regressor import BaseMeshRegressor, ConfigType, normalized_to_crop
+from .base_mesh_regressor import BaseMeshRegressor
+from ..utils import build_module
+from .base_regressor import ConfigType
+from .crop_coordinates import normalized_to_crop
 from .smplify import estimate_translation
 
 
@@ -53,7 +56,7 @@ class HMR(BaseMeshRegressor):
                 raise ValueError('use_smplify=True needs a smplify config')
             smplify = dict(smplify)
             smplify.setdefault('focal_length', self.focal_length)
-            self.smplify = TASK_UTILS.build(smplify)
+            self.smplify = build_module(smplify, TASK_UTILS)
         else:
             self.smplify = None
         self.smplify_threshold = smplify_threshold

@@ -7,8 +7,9 @@ from hpse_bench.registry import MODELS
 from hpse_bench.structures import HumanDataSample
 from hpse_bench.structures.conventions import COCO_17, H36M_17, H36M_PELVIS_ID
 from ..losses.keypoint_losses import elementwise_criterion
-from .base_regressor import (BaseRegressor, ConfigType, crop_to_normalized,
-                             stack_field)
+from .base_regressor import BaseRegressor, ConfigType
+from .crop_coordinates import crop_to_normalized
+from .sample_fields import stack_field
 
 
 def _shared_coco_joints() -> Tuple[List[int], List[int]]:

@@ -5,8 +5,10 @@ import torch
 
 from hpse_bench.registry import MODELS
 from hpse_bench.structures import HumanDataSample
-from .base_regressor import (BaseMeshRegressor, ConfigType,
-                             stack_optional_labels)
+from .base_mesh_regressor import BaseMeshRegressor
+from ..utils import build_module
+from .base_regressor import ConfigType
+from .sample_fields import stack_optional_labels
 
 
 @MODELS.register_module()
@@ -42,9 +44,7 @@ class PARE(BaseMeshRegressor):
                      type='PartSegmentationLoss', loss_weight=60.0),
                  **kwargs):
         super().__init__(backbone=backbone, head=head, **kwargs)
-        self.loss_part_segmentation = (None if loss_part_segmentation is None
-                                       else
-                                       MODELS.build(loss_part_segmentation))
+        self.loss_part_segmentation = build_module(loss_part_segmentation)
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[HumanDataSample]) -> Dict[str, torch.Tensor]:

@@ -9,7 +9,9 @@ from hpse_bench.structures import HumanDataSample
 from hpse_bench.structures.conventions import NUM_BETAS, NUM_SMPL_JOINTS
 from hpse_bench.structures.densepose_target import (DensePoseTarget,
                                                     PackedDensePoseTargets)
-from .base_regressor import BaseMeshRegressor, ConfigType
+from .base_mesh_regressor import BaseMeshRegressor
+from ..utils import build_module
+from .base_regressor import ConfigType
 
 
 def farthest_point_indices(points: np.ndarray, num: int,
@@ -74,7 +76,7 @@ class PyMAF(BaseMeshRegressor):
                  **kwargs):
         super().__init__(backbone=backbone, head=head, **kwargs)
         self.loss_densepose = (
-            MODELS.build(loss_densepose)
+            build_module(loss_densepose)
             if self.head.use_iuv and loss_densepose is not None else None)
         with torch.no_grad():
             template = self.body_model(
