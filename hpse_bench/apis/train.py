@@ -1,6 +1,7 @@
 """Train a model from a config: pre-training or fine-tuning.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--no-validate] [--no-persistent-workers] [--auto-scale-lr]
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
     python -m hpse_bench.apis.train CONFIG ...      (the same, installed)
 
@@ -15,8 +16,10 @@ from typing import List, Optional
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from .launch import (check_inputs, default_work_dir, prepare_synthetic_data,
-                     set_cpu_threads, setup_distributed)
+from .launch import (check_device_support, check_inputs, default_work_dir,
+                     explain_collective_timeout, merge_cfg_options,
+                     prepare_synthetic_data, set_cpu_threads,
+                     setup_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -31,7 +34,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='resume from the given checkpoint, or from the latest checkpoint '
         'in the work dir when no path is given')
     parser.add_argument(
-        '--amp', action='store_true', help='enable automatic mixed precision')
+        '--amp',
+        action='store_true',
+        help='enable automatic mixed precision (needs a CUDA GPU)')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--no-persistent-workers',
+        action='store_true',
+        help='do not keep dataloader workers alive between epochs')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -77,6 +90,18 @@ def merge_args(cfg: Config, args) -> Config:
 
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
+
+    if args.no_validate:
+        # MMEngine builds a validation loop only when all three are set.
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    if args.no_persistent_workers:
+        for name in ('train_dataloader', 'val_dataloader',
+                     'test_dataloader'):
+            if cfg.get(name):
+                cfg[name]['persistent_workers'] = False
     return cfg
 
 
@@ -85,17 +110,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
     cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     cfg = merge_args(cfg, args)
+    check_device_support(cfg)
 
     setup_distributed(cfg, args.launcher)
     set_cpu_threads()
     prepare_synthetic_data(cfg)
     check_inputs(cfg)
 
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    with explain_collective_timeout(cfg):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -28,8 +28,9 @@ code.
    ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU modules.
    Fix: :func:`init_cpu_distributed` creates the gloo process group before the
    Runner is built (MMEngine then skips its own init), and
-   :class:`CPUDistributedDataParallel` drops ``device_ids``. Used only when
-   CUDA is unavailable; on GPUs the standard NCCL path is untouched.
+   :class:`CPUDistributedDataParallel` drops ``device_ids`` and runs
+   SyncBatchNorm layers, which DDP refuses on CPU, as BatchNorm. Used only
+   when CUDA is unavailable; on GPUs the standard NCCL path is untouched.
 """
 import importlib.machinery
 import importlib.util
@@ -98,6 +99,10 @@ def _patch_checkpoint_loading() -> None:
         load_from_local)
 
 
+#: Norm-layer types (mmcv's names) that synchronise over processes.
+SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN', 'TorchSyncBN')
+
+
 def cuda_available() -> bool:
     import torch
     return torch.cuda.is_available()
@@ -154,6 +159,7 @@ def init_cpu_distributed(launcher: str,
     return True
 
 
+import torch  # noqa: E402
 from mmengine.model import MMDistributedDataParallel  # noqa: E402
 
 from hpse_bench.registry import MODEL_WRAPPERS  # noqa: E402
@@ -165,9 +171,24 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
 
     ``Runner.wrap_model`` always passes ``device_ids=[LOCAL_RANK]``; DDP
     requires ``device_ids=None`` for CPU modules, so it is dropped here.
+    DDP also refuses SyncBatchNorm on CPU ("SyncBatchNorm layers only work
+    with GPU modules"), so those layers become BatchNorm of any input rank
+    (MMEngine's ``revert_sync_batchnorm``) with their weights and running
+    statistics, and a warning says how many.
     """
 
     def __init__(self, module, device_ids=None, **kwargs):
+        from mmengine.logging import print_log
+        from mmengine.model import revert_sync_batchnorm
+
+        num_sync_bn = sum(
+            isinstance(m, torch.nn.SyncBatchNorm) for m in module.modules())
+        if num_sync_bn:
+            module = revert_sync_batchnorm(module)
+            print_log(
+                f'{num_sync_bn} SyncBatchNorm layers run as BatchNorm on '
+                'CPU: each process normalises with its own batch '
+                'statistics', logger='current', level=30)
         kwargs.setdefault('broadcast_buffers', False)
         super().__init__(module=module, device_ids=None, **kwargs)
 

@@ -1,10 +1,14 @@
-"""tools/dist_train.sh CONFIG 2 trains on the CPU and the ranks agree."""
+"""tools/dist_train.sh CONFIG 2 trains on the CPU and the ranks agree; the
+real (SyncBN) configs run there too, and a frozen rank ends the run within
+the collective timeout, with a message."""
 import json
 import os
 import os.path as osp
 import random
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -73,3 +77,118 @@ def test_train_names_a_missing_config(tmp_path):
     assert result.returncode != 0
     assert 'config file not found' in result.stderr
     assert 'nope.py' in result.stderr
+
+
+def _dist_env(**extra):
+    env = dict(os.environ)
+    env['PORT'] = str(random.randint(29600, 39999))
+    env['OMP_NUM_THREADS'] = '1'
+    # dist_train.sh runs the `python` on PATH: make it this interpreter.
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
+    env.update(extra)
+    return env
+
+
+def _run_group(args, cwd, env, timeout):
+    """Run ``args`` in its own process group; kill the group if it is still
+    running after ``timeout`` s (a stopped rank must not outlive the test).
+
+    Returns ``(returncode or None when killed, output, seconds)``.
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        code = None
+    return code, out, time.monotonic() - start
+
+
+@pytest.mark.slow
+@pytest.mark.dist
+def test_real_syncbn_config_trains_on_two_cpu_processes(
+        tmp_path, synthetic_root):
+    """The user's command on the real JointCon config (SyncBN), shrunk to
+    one iteration on the tiny synthetic COCO split."""
+    coco = osp.join(synthetic_root, 'coco', '')
+    work_dir = tmp_path / 'work'
+    code, out, _ = _run_group(
+        ['bash', osp.join(REPO, 'tools', 'dist_train.sh'),
+         osp.join(REPO, 'configs', 'pretrain', 'jointcon.py'), '2',
+         '--work-dir', str(work_dir), '--cfg-options',
+         f'train_dataloader.dataset.data_root={coco}',
+         'train_dataloader.dataset.ann_file='
+         'annotations/person_keypoints_train.json',
+         'train_dataloader.dataset.data_prefix.img=images/train/',
+         'train_dataloader.dataset.indices=4',
+         'train_dataloader.dataset.pipeline.1.input_size=(48,64)',
+         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+         'train_dataloader.persistent_workers=False',
+         'train_cfg.max_epochs=1', 'default_hooks.checkpoint.interval=1'],
+        cwd=tmp_path, env=_dist_env(), timeout=600)
+    assert code == 0, out[-6000:]
+    assert 'Distributed training: True' in out
+    assert 'SyncBN (model.backbone.norm_cfg.type) runs as BatchNorm' in out
+    assert 'SyncBatchNorm layers run as BatchNorm on CPU' in out
+    assert (work_dir / 'epoch_1.pth').is_file()
+
+
+FREEZE_HOOK = """
+import os
+import signal
+
+from mmengine.hooks import Hook
+
+from hpse_bench.registry import HOOKS
+
+
+@HOOKS.register_module()
+class FreezeRankHook(Hook):
+    # Rank 1 stops itself (SIGSTOP) before its second iteration.
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.rank == 1 and runner.iter == 1:
+            os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.dist
+def test_frozen_rank_ends_the_run_within_the_timeout(tmp_path,
+                                                     synthetic_root):
+    (tmp_path / 'freeze_rank.py').write_text(FREEZE_HOOK)
+    base = osp.join(REPO, 'configs', 'pretrain',
+                    'jointcon-j_r18_1xb8-2e_coco_synthetic.py')
+    config = tmp_path / 'jointcon_freeze.py'
+    config.write_text(
+        f'_base_ = [{base!r}]\n'
+        'custom_imports = dict(imports=["hpse_bench", "freeze_rank"], '
+        'allow_failed_imports=False)\n'
+        'synthetic_data = None\n'
+        f'train_dataloader = dict(batch_size=2, num_workers=0, '
+        f'persistent_workers=False, dataset=dict(indices=8, '
+        f'data_root={osp.join(synthetic_root, "coco", "")!r}))\n'
+        'train_cfg = dict(max_epochs=1)\n'
+        'custom_hooks = [dict(type="FreezeRankHook")]\n')
+    timeout = 10
+    env = _dist_env(
+        HPSE_DIST_TIMEOUT=str(timeout),
+        # torchrun's wait for a worker to leave after SIGTERM (a stopped
+        # process cannot), 30 s by default.
+        TORCH_ELASTIC_SHUTDOWN_TIMEOUT='5',
+        PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get(
+            'PYTHONPATH', ''))
+    code, out, seconds = _run_group(
+        ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), str(config), '2',
+         '--work-dir', str(tmp_path / 'work')],
+        cwd=tmp_path, env=env, timeout=180)
+    assert code is not None, 'the run hung: ' + out[-3000:]
+    assert code != 0
+    assert (f'a collective operation timed out after {timeout} s: another '
+            'rank stopped responding') in out, out[-6000:]
+    assert 'HPSE_DIST_TIMEOUT' in out
+    assert seconds < 150, seconds
