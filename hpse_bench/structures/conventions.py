@@ -14,6 +14,11 @@ Conventions:
   mmhuman3d's ``'h36m'`` convention (left leg before right).
 - ``LSP_14``: the 14 evaluation joints of 3DPW / Human3.6M protocol 2 and of
   MuPoTS-3D, taken from ``H36M_17`` by ``H36M_TO_LSP14``.
+- ``MPI_17``: the 17 joints of the MPI-INF-3DHP / MuPoTS-3D evaluation code
+  (``mpii_get_joints('relevant')``: the 14 scored joints, then pelvis, spine
+  and head), with that code's kinematic tree ``MPI17_PARENTS`` (its
+  ``joint_parents_o1``, rooted at the pelvis), taken from ``H36M_17`` by
+  ``H36M_TO_MPI17``.
 - ``HUMAN_DATA``: mmhuman3d's 190-keypoint ``'human_data'`` layout of
   HumanData ``.npz`` files; ``HUMAN_DATA_INDEX`` gives the index of each
   joint name hpse_bench reads or writes.
@@ -80,6 +85,24 @@ LSP14_HIP_IDS: Tuple[int, int] = (2, 3)
 H36M_PELVIS_ID = 0
 # Kinematic tree over LSP-14 rooted at the neck (MuPoTS-3D bone rescaling).
 LSP14_PARENTS: List[int] = [1, 2, 12, 12, 3, 4, 7, 8, 12, 12, 9, 10, -1, 12]
+
+# The joint order of the MPI-INF-3DHP / MuPoTS-3D evaluation scripts; the
+# first 14 are the scored joints. Its 'neck' is H36M's thorax.
+MPI_17: List[str] = [
+    'head_top', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist',
+    'left_shoulder', 'left_elbow', 'left_wrist', 'right_hip', 'right_knee',
+    'right_ankle', 'left_hip', 'left_knee', 'left_ankle', 'pelvis', 'spine',
+    'head'
+]
+# The official joint_parents_o1 (1-based there), rooted at the pelvis:
+# pelvis -> spine -> neck -> shoulders, head top and head; pelvis -> hips.
+MPI17_PARENTS: List[int] = [
+    1, 15, 1, 2, 3, 1, 5, 6, 14, 8, 9, 14, 11, 12, -1, 14, 1
+]
+MPI17_PELVIS_ID = 14
+H36M_TO_MPI17: List[int] = [
+    10, 8, 14, 15, 16, 11, 12, 13, 4, 5, 6, 1, 2, 3, 0, 7, 9
+]
 
 # Position of each mmhuman3d 'human_data' keypoint that hpse_bench uses.
 NUM_HUMAN_DATA_KEYPOINTS = 190

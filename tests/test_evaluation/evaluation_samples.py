@@ -1,9 +1,12 @@
-"""Data-sample factories shared by the evaluation tests.
+"""Data-sample factories and a log catcher shared by the evaluation tests.
 
 Real ``HumanDataSample`` objects with torch fields, as models return them.
 """
+import logging
+
 import numpy as np
 import torch
+from mmengine.logging import MMLogger
 from scipy.spatial.transform import Rotation
 
 from hpse_bench.structures import HumanDataSample
@@ -44,17 +47,20 @@ LSP_INDEX = [H36M_17.index({'neck': 'thorax'}.get(n, n)) for n in LSP_14]
 
 
 def make_mupots_samples(seed=0):
-    """Two sequences of multi-person images as real HumanDataSamples.
+    """Two sequences of multi-person frames as real HumanDataSamples.
 
-    Includes an image whose second prediction is far from everyone (an
-    unmatched person), an image whose people are listed in reverse sample
-    order, and a person without 3D annotation.
+    Frame numbers (``image_id``) restart in each sequence, as MuPoTS-3D's
+    do. Includes a frame whose second prediction is far from everyone (an
+    unmatched person), a frame whose people are listed in reverse sample
+    order, a person without 3D annotation, one with an absent joint, and
+    one whose 2D annotation has confidence 0 (the official matching treats
+    every joint as visible).
     """
     rng = np.random.default_rng(seed)
     samples, idx = [], 0
-    layout = [('TS1', 3), ('TS1', 2), ('TS1', 2), ('TS7', 1), ('TS7', 3),
-              ('TS7', 2)]
-    for image_id, (sequence, num_people) in enumerate(layout):
+    layout = [('TS1', 0, 3), ('TS1', 1, 2), ('TS1', 2, 2), ('TS7', 0, 1),
+              ('TS7', 1, 3), ('TS7', 2, 2)]
+    for image, (sequence, frame, num_people) in enumerate(layout):
         people = []
         for k in range(num_people):
             gt2d = np.concatenate([
@@ -66,18 +72,20 @@ def make_mupots_samples(seed=0):
             pred3d = gt3d * rng.uniform(0.9, 1.1) + rng.normal(
                 scale=0.06, size=(17, 3)) + 0.3
             conf3d = np.ones((17, 1))
-            if image_id == 1 and k == 1:
+            if image == 1 and k == 1:
                 pred2d += 2000.0  # nobody's: this person goes unmatched
-            if image_id == 4 and k == 2:
+            if image == 3:
+                gt2d[:, 2] = 0.0  # 2D confidence is not matching visibility
+            if image == 4 and k == 2:
                 conf3d[:] = 0.0  # not annotated in 3D
-            if image_id == 5 and k == 0:
-                conf3d[LSP_INDEX[0]] = 0.0  # one absent joint
+            if image == 5 and k == 0:
+                conf3d[LSP_INDEX[0]] = 0.0  # one absent joint (right ankle)
             sample = HumanDataSample(
                 metainfo=dict(
-                    image_id=image_id,
+                    image_id=frame,
                     sequence=sequence,
                     sample_idx=idx,
-                    img_path=f'{sequence}/img_{image_id:06d}.jpg'))
+                    img_path=f'{sequence}/img_{frame:06d}.jpg'))
             sample.gt_keypoints2d_img = torch.tensor(gt2d)
             sample.gt_keypoints3d = torch.tensor(
                 np.concatenate([gt3d, conf3d], 1))
@@ -85,5 +93,27 @@ def make_mupots_samples(seed=0):
             sample.pred_keypoints3d = torch.tensor(pred3d)
             people.append(sample)
             idx += 1
-        samples.extend(people[::-1] if image_id == 2 else people)
+        samples.extend(people[::-1] if image == 2 else people)
     return samples
+
+
+class _Records(logging.Handler):
+    """Collects the messages that the metrics log through MMEngine."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def logged(fn, *args):
+    """``fn(*args)`` and the messages logged meanwhile."""
+    logger = MMLogger.get_current_instance()
+    records = _Records()
+    logger.addHandler(records)
+    try:
+        return fn(*args), '\n'.join(records.messages)
+    finally:
+        logger.removeHandler(records)

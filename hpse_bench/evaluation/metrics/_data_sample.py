@@ -28,6 +28,38 @@ def _where(sample: Dict[str, Any]) -> str:
     return ''
 
 
+def describe(sample: Dict[str, Any]) -> str:
+    """A short name of a sample for messages: its image and index."""
+    parts = [
+        f'{key}={sample[key]!r}' for key in ('img_path', 'sample_idx')
+        if key in sample
+    ]
+    return ', '.join(parts) or 'a sample without img_path or sample_idx'
+
+
+def check_finite(values: np.ndarray, needed: np.ndarray, key: str,
+                 samples: Sequence[Dict[str, Any]], owner: str) -> None:
+    """Raise if ground truth is nan/inf where a metric reads it.
+
+    Ground truth is data, not a prediction: a non-finite value where it
+    counts is a broken annotation file, reported rather than skipped.
+
+    Args:
+        values: ``(N, J, D)`` values of ``key``, one row per sample.
+        needed: ``(N, J)`` booleans, where the values are read.
+        key: the field's name, for the message.
+        samples: the samples, for the message.
+        owner: the metric's name, for the message.
+    """
+    bad = needed & ~np.isfinite(values).all(axis=-1)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        names = '; '.join(describe(samples[i]) for i in rows[:5])
+        raise ValueError(f'{owner}: "{key}" holds nan/inf at annotated '
+                         f'joints of {len(rows)} sample(s) ({names}): the '
+                         'annotation is broken')
+
+
 def get_field(sample: Dict[str, Any],
               key: str,
               shape: Optional[Sequence[Optional[int]]] = None,
