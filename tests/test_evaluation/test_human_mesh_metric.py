@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from evaluation_samples import LSP_INDEX, make_mesh_samples
+from evaluation_samples import LSP_INDEX, logged, make_mesh_samples
 from mmengine.evaluator import Evaluator
 from mmengine.registry import DefaultScope
 from scipy.spatial.transform import Rotation
@@ -114,3 +114,60 @@ def test_missing_and_malformed_fields_are_reported():
         HumanMeshMetric(metrics=['mpvpe'])
     with pytest.raises(ValueError, match='joint_set'):
         HumanMeshMetric(joint_set='coco_17')
+
+
+def _values(samples, metrics=('pa_mpjpe', 'mpjpe', 'pve', 'pck', 'auc')):
+    metric = HumanMeshMetric(metrics=list(metrics), prefix='x')
+    metric.process({}, [s.to_dict() for s in samples])
+    return logged(metric.evaluate, len(samples))
+
+
+def test_empty_evaluation_raises_a_clear_error():
+    with pytest.raises(ValueError, match='no data sample was evaluated'):
+        HumanMeshMetric().evaluate(0)
+
+
+def test_non_finite_in_unread_joints_changes_nothing():
+    samples = make_mesh_samples(num=6, seed=4)
+    clean, _ = _values(samples)
+    # Sample 1 has H36M joints 9 (head) and 13 (left wrist) at confidence
+    # 0, and the head is no LSP-14 joint at all.
+    samples[1].pred_keypoints3d[9] = float('nan')
+    samples[1].pred_keypoints3d[13] = float('inf')
+    samples[4].pred_keypoints3d[9] = float('-inf')
+    dirty, log = _values(samples)
+    assert dirty == pytest.approx(clean, abs=1e-9)
+    assert set(dirty) == set(clean) and 'nan/inf' not in log
+
+
+def test_non_finite_prediction_is_skipped_counted_and_logged():
+    samples = make_mesh_samples(num=6, seed=5)
+    samples[2].pred_keypoints3d[2, 1] = float('nan')  # a valid LSP joint
+    samples[3].pred_vertices[100] = float('inf')
+    result, log = _values(samples)
+    others = [samples[i] for i in (0, 1, 4, 5)]
+    expected, _ = _values(others)
+    assert result.pop('x/skipped_nonfinite') == 2
+    assert result == pytest.approx(expected, abs=1e-9)
+    assert '2 of 6 samples' in log and 'img_002.jpg' in log
+    # Without PVE, the inf vertices are not read: only sample 2 is left out.
+    result, _ = _values(samples, ('pa_mpjpe', ))
+    assert result['x/skipped_nonfinite'] == 1
+    # PA-MPJPE does not read the pelvis, the pelvis-aligned metrics do.
+    samples = make_mesh_samples(num=3, seed=6, with_vertices=False)
+    samples[0].gt_keypoints3d[1, 3] = 0.0  # H36M left hip: an LSP hip
+    samples[0].pred_keypoints3d[1] = float('nan')
+    assert 'x/skipped_nonfinite' not in _values(samples, ('pa_mpjpe', ))[0]
+    assert _values(samples, ('mpjpe', ))[0]['x/skipped_nonfinite'] == 1
+
+
+def test_every_prediction_non_finite_or_broken_ground_truth_raises():
+    samples = make_mesh_samples(num=2, seed=7, with_vertices=False)
+    for s in samples:
+        s.pred_keypoints3d[:] = float('nan')
+    with pytest.raises(ValueError, match='every one of the 2 predictions'):
+        _values(samples, ('mpjpe', ))
+    samples = make_mesh_samples(num=2, seed=7, with_vertices=False)
+    samples[1].gt_keypoints3d[4, 0] = float('nan')
+    with pytest.raises(ValueError, match='gt_keypoints3d.*img_001.jpg'):
+        _values(samples, ('mpjpe', ))

@@ -3,7 +3,7 @@ import random
 
 import pytest
 import torch.multiprocessing as mp
-from evaluation_samples import make_mesh_samples, make_mupots_samples
+from evaluation_samples import logged, make_mesh_samples, make_mupots_samples
 from mmengine.registry import DefaultScope
 
 from hpse_bench.evaluation import (HumanMeshMetric, MultiDatasetMetric,
@@ -30,8 +30,8 @@ def _router():
 
 @pytest.fixture(scope='module', autouse=True)
 def _scope():
-    DefaultScope.get_instance('test_multi_dataset_metric',
-                              scope_name='hpse_bench')
+    DefaultScope.get_instance(
+        'test_multi_dataset_metric', scope_name='hpse_bench')
 
 
 def test_router_matches_separate_metrics_with_shuffle_and_padding():
@@ -41,6 +41,7 @@ def test_router_matches_separate_metrics_with_shuffle_and_padding():
     expected.update(_alone(mupots, MuPoTSMetric(prefix='mupots')))
 
     mixed = [s.to_dict() for s in mesh + mupots]
+    size = len(mixed)
     random.Random(0).shuffle(mixed)
     # A distributed sampler pads by repeating samples: the router must
     # count each sample once.
@@ -48,7 +49,7 @@ def test_router_matches_separate_metrics_with_shuffle_and_padding():
     router = _router()
     for i in range(0, len(mixed), 4):
         router.process(None, mixed[i:i + 4])
-    got = router.evaluate(len(mixed))
+    got = router.evaluate(size)
     assert set(got) == set(expected)
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, abs=1e-9), key
@@ -60,10 +61,48 @@ def test_unknown_dataset_name_is_named():
         _router().process(None, [sample.to_dict()])
 
 
+def test_sample_without_sample_idx_is_refused():
+    # Keyed by a default index, 9 samples would collapse into one.
+    samples = [s.to_dict() for s in _tag(make_mesh_samples(num=9), 'pw3d')]
+    for s in samples:
+        del s['sample_idx']
+    with pytest.raises(KeyError, match='img_000.jpg.*sample_idx'):
+        _router().process(None, samples)
+
+
+def test_two_sub_datasets_with_one_name_are_refused():
+    first = _tag(make_mesh_samples(num=4, seed=1), 'pw3d')
+    second = _tag(make_mesh_samples(num=4, seed=2), 'pw3d')
+    for s in second:  # another file: other images, indices from 0 again
+        s.set_metainfo(dict(img_path='other/' + s.img_path))
+    router = _router()
+    router.process(None, [s.to_dict() for s in first + second])
+    with pytest.raises(ValueError, match='share the dataset_name'):
+        router.evaluate(8)
+    # The same file twice under one name: only the count tells.
+    router = _router()
+    router.process(None, [s.to_dict() for s in first + first])
+    with pytest.raises(ValueError, match='4 distinct samples.*of 8'):
+        router.evaluate(8)
+
+
+def test_empty_evaluation_raises_and_an_empty_route_is_logged():
+    with pytest.raises(ValueError, match='no data sample'):
+        _router().evaluate(0)
+    router = _router()
+    mesh = _tag(make_mesh_samples(num=3), 'pw3d')
+    router.process(None, [s.to_dict() for s in mesh])
+    got, log = logged(router.evaluate, 3)
+    assert set(got) == {'pw3d/pa_mpjpe', 'pw3d/mpjpe', 'pw3d/pve'}
+    assert "no sample of ['mupots']" in log
+
+
 def _worker(rank, world, port, mixed, queue):
     import torch.distributed as dist
     dist.init_process_group(
-        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+        'gloo',
+        init_method=f'tcp://127.0.0.1:{port}',
+        rank=rank,
         world_size=world)
     DefaultScope.get_instance(f'mdm{rank}', scope_name='hpse_bench')
     # Interleaved shards, as DefaultSampler hands them out, padded to equal

@@ -1,14 +1,18 @@
+import logging
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from hpse_bench.registry import METRICS
 from hpse_bench.structures.conventions import (H36M_17, H36M_TO_LSP14,
                                                NUM_SMPL_VERTICES)
 from ..functional import (align_by_pelvis, auc_3d, joint_errors, pck_3d,
                           pelvis, reduce_joint_errors, similarity_transform)
-from ._data_sample import get_field, sample_as_dict
+from ..functional.keypoint_error import PELVIS_JOINTS
+from ._data_sample import check_finite, describe, get_field, sample_as_dict
+from ._evaluate import evaluate_metric
 
 _JOINT_SETS = {
     'lsp_14': list(H36M_TO_LSP14),
@@ -43,6 +47,15 @@ class HumanMeshMetric(BaseMetric):
     Fields read (``docs/data_contract.md``): ``pred_keypoints3d`` (17, 3) and
     ``gt_keypoints3d`` (17, 4), metres; for ``pve`` also ``pred_vertices``
     and ``gt_vertices`` (6890, 3), metres.
+
+    Bad values (``docs/evaluation.md``): nan/inf in a joint that is not
+    read (confidence 0, and not a pelvis joint of a pelvis-aligned metric)
+    changes nothing. A sample whose prediction is nan/inf where it is read
+    (a valid joint, a pelvis joint, a vertex for ``pve``) is left out of
+    every value of this metric, counted in ``skipped_nonfinite`` (reported
+    only when > 0) and named in a logged warning; the other samples' values
+    are unaffected. Ground truth that is nan/inf where it is read raises
+    ``ValueError``, as does an evaluation without samples.
 
     Args:
         metrics: any of ``'mpjpe'``, ``'pa_mpjpe'``, ``'pve'``, ``'pck'``,
@@ -110,30 +123,72 @@ class HumanMeshMetric(BaseMetric):
         pred = 1000.0 * pred[:, joints]  # metres -> millimetres
         mask = gt[:, joints, 3] > 0
         gt = 1000.0 * gt[:, joints, :3]
-        pred_pelvis = pelvis(pred, self.joint_set)
-        gt_pelvis = pelvis(gt, self.joint_set)
-        pred = align_by_pelvis(pred, self.joint_set)
-        gt = align_by_pelvis(gt, self.joint_set)
-
-        errors = joint_errors(pred, gt)
-        pa_errors = joint_errors(similarity_transform(pred, gt, mask), gt)
+        # Read: the valid joints, and the pelvis where a metric is aligned
+        # by it (PA-MPJPE is not).
+        read = mask.copy()
+        if set(self.metrics) - {'pa_mpjpe'}:
+            read[:, PELVIS_JOINTS[self.joint_set]] = True
+        check_finite(gt, read, 'gt_keypoints3d', samples, owner)
+        usable = (np.isfinite(pred).all(axis=-1) | ~read).all(axis=1)
         if 'pve' in self.metrics:
             shape = (NUM_SMPL_VERTICES, 3)
             pred_v = np.stack(
                 [get_field(s, 'pred_vertices', shape, owner) for s in samples])
             gt_v = np.stack(
                 [get_field(s, 'gt_vertices', shape, owner) for s in samples])
-            pred_v = 1000.0 * pred_v - pred_pelvis[:, None]
-            gt_v = 1000.0 * gt_v - gt_pelvis[:, None]
-            vertex_errors = joint_errors(pred_v, gt_v).mean(axis=1)
-        for i in range(len(samples)):
-            result = dict(mpjpe=errors[i], pa_mpjpe=pa_errors[i], mask=mask[i])
+            check_finite(gt_v, np.ones(gt_v.shape[:2], bool), 'gt_vertices',
+                         samples, owner)
+            usable &= np.isfinite(pred_v).all(axis=(1, 2))
+
+        # nan/inf reach only unread joints and unusable samples (dropped).
+        with np.errstate(invalid='ignore', over='ignore'):
+            # Procrustes needs no pelvis (it fits the translation).
+            pa_errors = joint_errors(similarity_transform(pred, gt, mask), gt)
+            pred_pelvis = pelvis(pred, self.joint_set)
+            gt_pelvis = pelvis(gt, self.joint_set)
+            pred = align_by_pelvis(pred, self.joint_set)
+            gt = align_by_pelvis(gt, self.joint_set)
+            errors = joint_errors(pred, gt)
+            if 'pve' in self.metrics:
+                pred_v = 1000.0 * pred_v - pred_pelvis[:, None]
+                gt_v = 1000.0 * gt_v - gt_pelvis[:, None]
+                vertex_errors = joint_errors(pred_v, gt_v).mean(axis=1)
+        for i, sample in enumerate(samples):
+            result = dict(
+                mpjpe=errors[i],
+                pa_mpjpe=pa_errors[i],
+                mask=mask[i],
+                usable=bool(usable[i]))
+            if not usable[i]:
+                result['name'] = describe(sample)
             if 'pve' in self.metrics:
                 result['pve'] = float(vertex_errors[i])
             self.results.append(result)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Reduce the collected per-sample errors to data-set values (mm)."""
+        """Reduce the collected per-sample errors to data-set values (mm).
+
+        Raises:
+            ValueError: no result at all, or no usable one.
+        """
+        owner = type(self).__name__
+        if not results:
+            raise ValueError(f'{owner}: no data sample was evaluated (an '
+                             'empty val/test set, or process() never '
+                             'received a sample): there is nothing to score')
+        skipped = [r['name'] for r in results if not r['usable']]
+        results = [r for r in results if r['usable']]
+        if skipped:
+            print_log(
+                f'{owner}: {len(skipped)} of {len(skipped) + len(results)} '
+                'samples have nan/inf in their prediction and are left out '
+                f'of {self.metrics}: ' + '; '.join(skipped[:10]) +
+                (' ...' if len(skipped) > 10 else ''),
+                logger='current',
+                level=logging.WARNING)
+        if not results:
+            raise ValueError(f'{owner}: every one of the {len(skipped)} '
+                             'predictions holds nan/inf; nothing to score')
         mask = np.stack([r['mask'] for r in results])
         errors = np.stack([r['mpjpe'] for r in results])
         out: Dict[str, float] = {}
@@ -148,4 +203,10 @@ class HumanMeshMetric(BaseMetric):
                 out[name] = pck_3d(errors, mask, self.pck_threshold)
             elif name == 'auc':
                 out[name] = auc_3d(errors, mask)
+        if skipped:
+            out['skipped_nonfinite'] = len(skipped)
         return out
+
+    def evaluate(self, size: int) -> dict:
+        """As ``BaseMetric.evaluate``; an error raises on every rank."""
+        return evaluate_metric(self, size)

@@ -1,12 +1,13 @@
+import logging
 from typing import Dict, List, Optional, Sequence, Union
 
-from mmengine.dist import (all_gather_object, broadcast_object_list,
-                           get_world_size, is_main_process)
+from mmengine.dist import all_gather_object, get_world_size
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from hpse_bench.registry import METRICS
-
-from ._data_sample import sample_as_dict
+from ._data_sample import describe, sample_as_dict
+from ._evaluate import broadcast_outcome
 
 
 @METRICS.register_module()
@@ -23,6 +24,14 @@ class MultiDatasetMetric(BaseMetric):
     repeating samples, and ranks see interleaved subsets. Results are
     therefore gathered with their ``(dataset_name, sample_idx)`` key,
     de-duplicated and put back in dataset order before each metric computes.
+
+    Nothing collapses silently: a sample without ``sample_idx`` metainfo or
+    with an unrouted ``dataset_name`` raises; so do two different samples
+    (by ``img_path``) under one key -- two sub-datasets that share a
+    ``dataset_name`` -- and a count of distinct samples that differs from
+    the dataset size that ``evaluate`` receives, and an evaluation without
+    samples. A route without samples is reported in a logged warning. Errors
+    raised on rank 0 are raised on every rank.
 
     Args:
         routes: ``{dataset_name: metric config or list of configs}``, e.g.
@@ -49,7 +58,8 @@ class MultiDatasetMetric(BaseMetric):
         # Per metric: [(sample key, result), ...] of this rank.
         self._keyed: Dict[int, list] = {
             id(m): []
-            for ms in self.routes.values() for m in ms
+            for ms in self.routes.values()
+            for m in ms
         }
 
     @property
@@ -64,6 +74,7 @@ class MultiDatasetMetric(BaseMetric):
                 m.dataset_meta = meta
 
     def process(self, data_batch, data_samples: Sequence) -> None:
+        """Route each sample to its dataset's metrics, keeping its key."""
         grouped: Dict[str, list] = {}
         for sample in data_samples:
             d = sample_as_dict(sample)
@@ -73,9 +84,16 @@ class MultiDatasetMetric(BaseMetric):
                     f'MultiDatasetMetric: sample {d.get("img_path")!r} has '
                     f'{self.key}={name!r}, but metrics are configured only '
                     f'for {sorted(self.routes)}')
+            if 'sample_idx' not in d:
+                raise KeyError(
+                    f'MultiDatasetMetric: a sample of {name!r} '
+                    f'({describe(d)}) has no "sample_idx" metainfo, which '
+                    'counts each sample once across ranks and padding '
+                    "(MMEngine's BaseDataset and HumanImageDataset set it)")
             grouped.setdefault(name, []).append(d)
         for name, samples in grouped.items():
-            keys = [(name, int(s.get('sample_idx', -1))) for s in samples]
+            keys = [((name, int(s['sample_idx'])), s.get('img_path'))
+                    for s in samples]
             for metric in self.routes[name]:
                 before = len(metric.results)
                 metric.process(data_batch, samples)
@@ -92,27 +110,72 @@ class MultiDatasetMetric(BaseMetric):
         raise NotImplementedError('evaluate() computes each routed metric')
 
     def evaluate(self, size: int) -> dict:
-        metrics: dict = {}
+        """Gather every rank's results, then compute each routed metric.
+
+        Args:
+            size: the number of samples of the (concatenated) dataset; the
+                distinct samples received must number exactly this.
+        """
+        gathered: Dict[int, list] = {}
         for ms in self.routes.values():
             for metric in ms:
                 local = self._keyed[id(metric)]
                 if get_world_size() > 1:
                     parts = all_gather_object(local)
                     local = [item for part in parts for item in part]
-                if is_main_process():
-                    unique = dict()
-                    for k, result in local:
-                        unique.setdefault(k, result)
-                    ordered = [unique[k] for k in sorted(unique)]
-                    if ordered:
-                        out = metric.compute_metrics(ordered)
-                        if metric.prefix:
-                            out = {
-                                f'{metric.prefix}/{k}': v
-                                for k, v in out.items()
-                            }
-                        metrics.update(out)
+                gathered[id(metric)] = local
                 self._keyed[id(metric)] = []
-        box = [metrics]
-        broadcast_object_list(box)
-        return box[0]
+        return broadcast_outcome(lambda: self._compute(gathered, size))
+
+    def _compute(self, gathered: Dict[int, list], size: int) -> dict:
+        """The metrics of every route from the gathered results (rank 0)."""
+        metrics: dict = {}
+        counts: Dict[str, int] = {}
+        for name, ms in self.routes.items():
+            for metric in ms:
+                ordered = _unique_in_order(gathered[id(metric)], name)
+                counts[name] = len(ordered)
+                if not ordered:
+                    continue
+                out = metric.compute_metrics(ordered)
+                if metric.prefix:
+                    out = {f'{metric.prefix}/{k}': v for k, v in out.items()}
+                metrics.update(out)
+        total = sum(counts.values())
+        if total == 0:
+            raise ValueError(
+                'MultiDatasetMetric: no data sample was evaluated (an empty '
+                'val/test set, or process() never received a sample): '
+                'there is nothing to score')
+        if size is not None and total != size:
+            raise ValueError(
+                f'MultiDatasetMetric: {total} distinct samples '
+                f'({counts}) for a dataset of {size}: samples with equal '
+                f'({self.key}, sample_idx) were merged; two sub-datasets '
+                f'probably share a {self.key} (give each its own)')
+        empty = [name for name, count in counts.items() if count == 0]
+        if empty:
+            print_log(
+                f'MultiDatasetMetric: no sample of {empty} in this '
+                'evaluation; the metrics routed to them are not reported',
+                logger='current',
+                level=logging.WARNING)
+        return metrics
+
+
+def _unique_in_order(keyed: list, name: str) -> list:
+    """Results in dataset order, each sample once (padding repeats it).
+
+    Raises:
+        ValueError: two different samples (``img_path``) share a key.
+    """
+    unique: dict = {}
+    for (key, identity), result in keyed:
+        first = unique.setdefault(key, (identity, result))
+        if first[0] != identity:
+            raise ValueError(
+                f'MultiDatasetMetric: two different samples of {name!r} '
+                f'have sample_idx {key[1]} ({first[0]!r} and {identity!r}): '
+                f'two sub-datasets share the dataset_name {name!r}; give '
+                'each its own dataset_name and route')
+    return [unique[k][1] for k in sorted(unique)]
