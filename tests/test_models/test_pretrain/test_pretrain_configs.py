@@ -57,6 +57,32 @@ def test_simclr_synthetic_trains(coco_people_root, tmp_path):
     assert len(losses) >= 2 and all(math.isfinite(v) for v in losses)
 
 
+@pytest.mark.parametrize('config, model_type, positive', [
+    ('jointcon-i_r18_1xb8-2e_coco_synthetic.py', 'JointCon', 'image'),
+    ('jointcon-ij_r18_1xb8-2e_coco_synthetic.py', 'JointCon', 'image_joint'),
+    ('swav_r18_1xb8-mcrop-2e_coco_synthetic.py', 'SwAV', None),
+    ('simsiam_r18_1xb8-2e_coco_synthetic.py', 'SimSiam', None),
+    ('byol_r18_1xb8-2e_coco_synthetic.py', 'BYOL', None),
+])
+def test_more_synthetic_configs_train(config, model_type, positive,
+                                      coco_people_root, tmp_path):
+    """Each method's synthetic config trains a few iterations; the model is
+    its real parent's at the synthetic size."""
+    cfg = Config.fromfile(osp.join(CONFIGS, config))
+    parent = Config.fromfile(osp.join(CONFIGS, cfg.filename.split(
+        '/')[-1].replace('_r18_1xb8-2e_coco_synthetic', '_r50_4xb64-140e_coco')
+        .replace('_r18_1xb8-mcrop-2e_coco_synthetic',
+                 '_r50_4xb64-mcrop-140e_coco')))
+    assert cfg.model.type == parent.model.type
+    assert cfg.optim_wrapper == parent.optim_wrapper
+    assert cfg.model.backbone.depth == 18
+    losses, runner = train(config, coco_people_root, tmp_path, epochs=1)
+    assert type(runner.model).__name__ == model_type
+    if positive is not None:
+        assert runner.model.positive == positive
+    assert len(losses) >= 2 and all(math.isfinite(v) for v in losses)
+
+
 @pytest.mark.parametrize('config', [
     'jointcon.py',
     'jointcon-i_r50_4xb64-140e_coco.py',
