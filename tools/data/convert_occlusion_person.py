@@ -11,8 +11,9 @@ One row per image and camera, the 15 joints in the H36M-17 slots of the
 ``human_data`` layout, ``keypoints3d`` in metres (camera frame), the
 occlusion labels in ``meta['occluded']``; image paths are relative to
 ``data/datasets/occlusion_person/`` (unpack the release's ``images.zip``
-there). See hpse_bench/datasets/converters/occlusion_person.py. Only
-convert files from the dataset's release: they are Python pickles.
+there). See hpse_bench/datasets/converters/occlusion_person.py. The
+pickles are read through an allow-list (numpy arrays and Python containers
+only): a file that names anything else is refused, nothing in it runs.
 
 Exit status: 0 on success, 1 on a missing or malformed input.
 """

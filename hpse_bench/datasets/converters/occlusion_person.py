@@ -40,6 +40,7 @@ import numpy as np
 
 from hpse_bench.structures.conventions import H36M_17, human_data_indices
 from ..human_data import human_data_keypoints, write_human_data
+from ..safe_pickle import UNPICKLING_ERRORS, safe_pickle_load
 
 #: The dataset's joints in its own order, and their H36M-17 names.
 OCCLUSION_PERSON_JOINTS: List[str] = [
@@ -188,8 +189,9 @@ def convert_occlusion_person(annotation_file: str,
                              image_prefix: str = 'images/') -> Dict[str, Any]:
     """Convert one Occlusion-Person ``.pkl`` into a HumanData ``.npz``.
 
-    The pickle is read with Python's ``pickle`` (only for files from the
-    dataset's release: unpickling runs code the file names).
+    The pickle is read through the allow-list of :mod:`..safe_pickle`
+    (numpy arrays and Python containers only), so a file never runs code;
+    Python 2 pickles load too.
 
     Args:
         annotation_file: ``unrealcv_train.pkl`` or
@@ -206,8 +208,14 @@ def convert_occlusion_person(annotation_file: str,
         raise FileNotFoundError(
             f'Occlusion-Person annotation file not found: {annotation_file}')
     with open(annotation_file, 'rb') as f:
-        # latin1 reads pickles written by Python 2 as well.
-        records = pickle.load(f, encoding='latin1')
+        try:
+            records = safe_pickle_load(f)
+        except pickle.UnpicklingError as e:
+            raise ValueError(f'{annotation_file} was refused: {e}') from e
+        except UNPICKLING_ERRORS as e:
+            raise ValueError(
+                f'{annotation_file} is not a readable annotation pickle: '
+                f'{type(e).__name__}: {e}') from e
     rows = occlusion_person_rows(records,
                                  every,
                                  image_prefix,

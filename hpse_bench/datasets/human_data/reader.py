@@ -10,13 +10,80 @@ and the attributes ``__key_strict__``, ``__temporal_len__`` /
 ``(190,)`` say which slots the source dataset annotates. A file saved with
 ``__keypoints_compressed__`` True stores only the masked slots, in slot
 order, so ``keypoints2d`` is ``(N, mask.sum(), 3)``.
+
+Files are untrusted: arrays are read with ``allow_pickle=False``, and the
+pickled object members (the ``smpl`` and ``meta`` dicts) through
+:mod:`..safe_pickle`'s allow-list, so a file never runs code.
 """
 import os.path as osp
+import pickle
+import zipfile
+import zlib
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from hpse_bench.structures.conventions import NUM_HUMAN_DATA_KEYPOINTS
+from ..safe_pickle import UNPICKLING_ERRORS, safe_pickle_load
+
+#: Largest plausible extent of one person's keypoints3d, in metres (the
+#: diagonal of the box around the labelled joints). A person spans at most
+#: about 3-4 m (a tall person jumping with arms raised and spread); 10 m
+#: leaves room for noisy fits, yet a person in centimetres (a 1 m child is
+#: 100) or millimetres is far above it.
+MAX_PERSON_EXTENT_M = 10.0
+# Typical extents (units of the file) by which a too-large one is explained.
+_CENTIMETRE_EXTENT_MAX = 400.0
+_MILLIMETRE_EXTENT_MAX = 4000.0
+
+# What a damaged zip member raises while being read (e.g. ``BadZipFile:
+# Bad CRC-32 for file 'keypoints2d.npy'``, ``zlib.error``).
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError)
+_ZIP_MAGIC = (b'PK\x03\x04', b'PK\x05\x06')
+_NPY_MAGIC = b'\x93NUMPY'
+
+
+def _check_archive(path: str) -> None:
+    """Refuse a file that is not a zip archive, naming what it is."""
+    with open(path, 'rb') as f:
+        head = f.read(6)
+    if head[:4] in _ZIP_MAGIC:
+        return
+    if head == _NPY_MAGIC:
+        what = 'a single .npy array'
+    elif head[:1] == b'\x80' or head[:1] in (b'(', b'}', b']'):
+        what = ('a Python pickle, which is not unpickled (unpickling a file '
+                'can run code from it)')
+    else:
+        what = f'not a zip archive (it starts with {head!r})'
+    raise ValueError(f'HumanData file {path} is not a .npz archive: it is '
+                     f'{what}. HumanData files are numpy.savez archives '
+                     '(mmhuman3d HumanData.dump).')
+
+
+def _read_npy_header(f) -> np.dtype:
+    """The dtype in the header of a ``.npy`` stream; leaves ``f`` at the
+    data."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(f)[2]
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(f)[2]
+    # Format 3.0 (utf-8 field names) has no public header reader.
+    return np.lib.format._read_array_header(f, version)[2]
+
+
+def _implausible_extent_cause(extent: float) -> str:
+    """The likely reason for a person's keypoints3d spanning ``extent``."""
+    if extent <= _CENTIMETRE_EXTENT_MAX:
+        return ('they look like centimetres (a person spans about '
+                '50-300 cm): divide by 100')
+    if extent <= _MILLIMETRE_EXTENT_MAX:
+        return ('they look like millimetres (a person spans about '
+                '500-3000 mm): divide by 1000')
+    return ('the values look corrupt or like placeholders (e.g. 1e30 for '
+            'a missing joint: give such joints confidence 0 and finite '
+            'coordinates, or NaN so that the row is skipped)')
 
 
 class HumanDataFile:
@@ -31,7 +98,8 @@ class HumanDataFile:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the file is not a readable ``.npz`` archive.
+        ValueError: the file is not a readable ``.npz`` archive (a pickle
+            or ``.npy`` renamed ``.npz`` is named as such and not loaded).
     """
 
     def __init__(self, path: str) -> None:
@@ -39,12 +107,19 @@ class HumanDataFile:
             raise FileNotFoundError(
                 f'HumanData annotation file not found: {path}')
         self.path = path
+        _check_archive(path)
         try:
-            # Dicts (smpl, meta) are pickled 0-d object arrays in HumanData.
-            self._npz = np.load(path, allow_pickle=True)
-        except Exception as e:  # zipfile/pickle errors have many types
-            raise ValueError(f'cannot read HumanData file {path}: {e}') from e
+            self._npz = np.load(path, allow_pickle=False)
+        except _READ_ERRORS as e:
+            raise ValueError(
+                f'cannot read HumanData file {path}: {type(e).__name__}: '
+                f'{e}; the file is corrupt or truncated') from e
         self.keys = set(self._npz.files)
+        names = self._npz.zip.namelist()
+        self._members = {
+            key: key + '.npy' if key + '.npy' in names else key
+            for key in self.keys
+        }
         self._cache: Dict[str, Any] = {}
         self.compressed = bool(self.get('__keypoints_compressed__', False))
 
@@ -61,6 +136,40 @@ class HumanDataFile:
     def __contains__(self, key: str) -> bool:
         return key in self.keys
 
+    def read(self, key: str) -> np.ndarray:
+        """The array stored under ``key``, read without running code.
+
+        Object arrays (pickled dicts such as ``smpl`` and ``meta``) are
+        unpickled through the allow-list of :mod:`..safe_pickle`.
+
+        Raises:
+            KeyError: ``key`` is not in the file.
+            ValueError: the member is corrupt or truncated, or holds a
+                pickle that names anything but numpy arrays and Python
+                containers (the message names the file and the member).
+        """
+        member = self._members[key]
+        try:
+            with self._npz.zip.open(member) as f:
+                dtype = _read_npy_header(f)
+                if not dtype.hasobject:
+                    return self._npz[key]
+                value = safe_pickle_load(f)
+        except pickle.UnpicklingError as e:
+            raise ValueError(
+                f'HumanData file {self.path}: member {key!r} was refused: '
+                f'{e}') from e
+        except _READ_ERRORS + UNPICKLING_ERRORS as e:
+            raise ValueError(
+                f'HumanData file {self.path}: cannot read member {key!r}: '
+                f'{type(e).__name__}: {e}; the file is corrupt or '
+                'truncated (re-convert or re-download it)') from e
+        if not isinstance(value, np.ndarray):
+            raise ValueError(
+                f'HumanData file {self.path}: member {key!r} holds a '
+                f'{type(value).__name__}, not a numpy array')
+        return value
+
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key``; 0-d arrays (dicts, strings, flags) unwrapped.
         """
@@ -68,7 +177,7 @@ class HumanDataFile:
             return default
         if key in self._cache:
             return self._cache[key]
-        value = self._npz[key]
+        value = self.read(key)
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value.item()
         if isinstance(value, dict):
@@ -131,7 +240,14 @@ class HumanDataFile:
             raise KeyError(f'{self.path}: {key} is compressed '
                            f'(__keypoints_compressed__) but {mask_key} '
                            'is missing, so it cannot be decompressed')
-        array = self._npz[key]
+        array = self.read(key)
+        if key == 'keypoints3d' and array.dtype.kind in 'iu':
+            raise ValueError(
+                f'HumanData file {self.path}: keypoints3d is stored as '
+                f'{array.dtype} integers; HumanData keypoints3d are float '
+                'metres, and integer values are likely millimetres '
+                '(convert them with keypoints3d[..., :3] / 1000 and store '
+                'float32)')
         if array.ndim != 3 or array.shape[0] != num_rows:
             raise ValueError(
                 f'{self.path}: {key} has shape {array.shape}; expected '
@@ -162,7 +278,36 @@ class HumanDataFile:
             out[:] = array[:, slots]
             if mask is not None:
                 out[:, ~mask[slots]] = 0
+        if key == 'keypoints3d':
+            self.check_person_extent(out)
         return out
+
+    def check_person_extent(self, keypoints3d: np.ndarray) -> None:
+        """Raise if a person's labelled 3D joints span more than
+        :data:`MAX_PERSON_EXTENT_M`: the file is not in metres, or holds
+        corrupt values. Rows holding NaN are left to the caller (they are
+        skipped).
+
+        Args:
+            keypoints3d: ``(N, J, 4)`` ``(x, y, z, conf)``.
+        """
+        xyz = keypoints3d[..., :3].astype(np.float64)
+        labelled = (keypoints3d[..., 3] > 0)[..., None]
+        with np.errstate(invalid='ignore', over='ignore'):
+            low = np.where(labelled, xyz, np.inf).min(axis=1)
+            high = np.where(labelled, xyz, -np.inf).max(axis=1)
+            span = np.where(labelled.any(axis=1), high - low, 0.0)
+            extent = np.sqrt((span**2).sum(axis=1))
+            bad = np.flatnonzero(extent > MAX_PERSON_EXTENT_M)
+        if len(bad) == 0:
+            return
+        typical = float(np.median(extent[bad]))
+        raise ValueError(
+            f'HumanData file {self.path}: keypoints3d of {len(bad)} of '
+            f'{len(extent)} people span more than {MAX_PERSON_EXTENT_M:g} m '
+            f'(row {bad[0]}: {extent[bad[0]]:.4g}, typical '
+            f'{typical:.4g}); HumanData keypoints3d are metres, and '
+            f'{_implausible_extent_cause(typical)}')
 
     def row_array(self,
                   key: str,
@@ -176,7 +321,7 @@ class HumanDataFile:
             value: an already read value (e.g. from the ``smpl`` dict).
         """
         if value is None:
-            value = self._npz[key]
+            value = self.read(key)
         array = np.asarray(value)
         if array.ndim == 0 or array.shape[0] != num_rows:
             raise ValueError(
