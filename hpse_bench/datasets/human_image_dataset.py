@@ -11,51 +11,11 @@ from mmengine.logging import print_log
 from hpse_bench.registry import DATASETS
 from hpse_bench.structures.conventions import (NUM_BETAS, NUM_SMPL_JOINTS,
                                                human_data_indices)
+from .data_paths import check_relative_paths
+from .fraction_subset import fraction_subset_indices
 from .human_data import HumanDataFile
 
 NUM_KEYPOINTS = 17
-
-
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser (Steele et al., 2014) on a uint64 array.
-
-    uint64 array arithmetic wraps modulo 2**64, as the algorithm wants.
-    """
-    z = x + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-def fraction_subset_indices(num_rows: int,
-                            fraction: float,
-                            seed: int = 0) -> np.ndarray:
-    """Deterministic ``fraction`` of ``range(num_rows)``, sorted.
-
-    The rows are ranked by a hash of ``(seed, row)`` and the first
-    ``round(fraction * num_rows)`` (at least one) are kept. The result
-    depends only on ``(num_rows, fraction, seed)``, not on the numpy
-    version or any global random state, so every pre-training method is
-    fine-tuned on the same people; and subsets are nested (the 10 % subset
-    lies within the 30 % one, which lies within the 60 % one).
-
-    Args:
-        num_rows: number of rows of the annotation file.
-        fraction: kept share in ``(0, 1]``.
-        seed: subset seed.
-
-    Returns:
-        ``(round(fraction * num_rows),)`` int64 sorted row indices.
-    """
-    if not 0 < fraction <= 1:
-        raise ValueError(f'fraction must be in (0, 1]; got {fraction}')
-    if num_rows == 0 or fraction == 1:
-        return np.arange(num_rows, dtype=np.int64)
-    size = max(1, int(round(fraction * num_rows)))
-    key = _splitmix64(np.array([seed], dtype=np.uint64))[0]
-    rank = _splitmix64(np.arange(num_rows, dtype=np.uint64) ^ key)
-    keep = np.argsort(rank, kind='stable')[:size]
-    return np.sort(keep).astype(np.int64)
 
 
 @DATASETS.register_module()
@@ -72,10 +32,10 @@ class HumanImageDataset(BaseDataset):
 
     A data info holds:
 
-    - ``img_path``, ``sample_idx`` (index in this dataset), ``row_idx``
-      (row of the file), ``dataset_name``, ``image_id`` (the file's
-      ``image_id`` when present, else the image path; groups the people of
-      one image);
+    - ``img_path``, ``ann_file``, ``sample_idx`` (index in this
+      dataset), ``row_idx`` (row of the file), ``dataset_name``,
+      ``image_id`` (the file's ``image_id`` when present, else the image
+      path; groups the people of one image);
     - ``bbox_xywh`` ``(4,)``, ``bbox_center`` ``(2,)`` and ``bbox_scale``
       ``(2,)``: a square box of side ``max(w, h) * bbox_scale_factor``;
     - ``keypoints2d`` ``(17, 3)``: COCO-17 ``(x, y, conf)``, image pixels;
@@ -92,7 +52,10 @@ class HumanImageDataset(BaseDataset):
     and zeroed where the file's mask marks a slot absent; missing labels are
     zeros with zero confidence and ``has_* = 0``, never NaN. People whose
     labels hold NaN or inf, or whose box is empty, are skipped and counted
-    (``num_skipped``, logged once).
+    (``num_skipped``, logged once). A file that is not a HumanData archive
+    or is corrupt, that holds no person (or none left after skipping), an
+    ``image_path`` that is absolute or climbs out with ``..``, and
+    ``keypoints3d`` that are not metres are errors naming the file.
 
     Args:
         ann_file: HumanData ``.npz``, relative to ``data_root``.
@@ -178,9 +141,14 @@ class HumanImageDataset(BaseDataset):
         valid = self._find_valid_rows(num_rows, subset)
         self._rows = subset[valid[subset]]
         skipped = int(len(subset) - len(self._rows))
+        details = ', '.join(f'{k}: {v}'
+                            for k, v in self.num_skipped.items() if v)
+        if len(self._rows) == 0:
+            raise ValueError(
+                f'{self.dataset_name}: no person left in {self.ann_file} '
+                f'after skipping the {skipped} of {len(subset)} people with '
+                f'unusable labels ({details})')
         if skipped:
-            details = ', '.join(f'{k}: {v}'
-                                for k, v in self.num_skipped.items() if v)
             print_log(
                 f'{self.dataset_name}: skipped {skipped} of {len(subset)} '
                 f'people in {self.ann_file} ({details}); a person may count '
@@ -211,6 +179,10 @@ class HumanImageDataset(BaseDataset):
             raise ValueError(f'{hd.path}: bbox_xywh has shape {bbox.shape}; '
                              'expected (N, 4) or (N, 5)')
         n = bbox.shape[0]
+        if n == 0:
+            raise ValueError(
+                f'HumanData file {hd.path} has 0 rows (bbox_xywh is '
+                'empty): it holds no person to train or test on')
         data_len = hd.get('__data_len__', hd.get('__temporal_len__', -1))
         if data_len is not None and int(data_len) >= 0 \
                 and int(data_len) != n:
@@ -221,6 +193,7 @@ class HumanImageDataset(BaseDataset):
         # A numpy str array: no per-sample Python objects for forked
         # dataloader workers to copy.
         self._image_path = paths.astype(str)
+        check_relative_paths(self._image_path, f'HumanData file {hd.path}')
         self._image_id = (
             self._as_scalar_array(hd.row_array('image_id', n))
             if 'image_id' in hd else None)
@@ -250,6 +223,13 @@ class HumanImageDataset(BaseDataset):
         self._has_kp3d = (self._kp3d[..., 3]
                           > 0).any(axis=1).astype(np.float32)
 
+        self._load_smpl(hd, smpl, n)
+        self._load_camera_and_meta(hd, n)
+        return n
+
+    def _load_smpl(self, hd: HumanDataFile, smpl: Optional[dict],
+                   n: int) -> None:
+        """SMPL pose and shape of the ``n`` people (zeros without a fit)."""
         self._smpl_pose = np.zeros((n, NUM_SMPL_JOINTS * 3), np.float32)
         self._smpl_betas = np.zeros((n, NUM_BETAS), np.float32)
         self._has_smpl = np.zeros(n, np.float32)
@@ -275,6 +255,8 @@ class HumanImageDataset(BaseDataset):
             self._smpl_pose[self._has_smpl == 0] = 0
             self._smpl_betas[self._has_smpl == 0] = 0
 
+    def _load_camera_and_meta(self, hd: HumanDataFile, n: int) -> None:
+        """Per-person camera intrinsics and strings (gender, sequence)."""
         self._camera: Dict[str, np.ndarray] = {}
         for key in ('focal_length', 'principal_point'):
             if key in hd:
@@ -298,7 +280,6 @@ class HumanImageDataset(BaseDataset):
             else:
                 continue
             self._row_meta[key] = value.astype(str)
-        return n
 
     @staticmethod
     def _as_scalar_array(values: np.ndarray) -> np.ndarray:
@@ -363,6 +344,7 @@ class HumanImageDataset(BaseDataset):
             image_id = str(self._image_path[row])
         info = dict(
             img_path=img_path,
+            ann_file=self.ann_file,
             sample_idx=idx,
             row_idx=row,
             dataset_name=self.dataset_name,

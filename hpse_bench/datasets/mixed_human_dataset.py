@@ -7,7 +7,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset, Compose
 
 from hpse_bench.registry import DATASETS
-from .human_image_dataset import _splitmix64
+from .fraction_subset import splitmix64
 
 
 def _allocate(total: int, partition: np.ndarray) -> np.ndarray:
@@ -23,9 +23,9 @@ def _permutation(size: int, *seeds: int) -> np.ndarray:
     """A permutation of ``range(size)`` fixed by ``seeds`` alone."""
     key = np.uint64(0)
     for s in seeds:
-        key = _splitmix64(np.array([key ^ np.uint64(s)], np.uint64))[0]
+        key = splitmix64(np.array([key ^ np.uint64(s)], np.uint64))[0]
     return np.argsort(
-        _splitmix64(np.arange(size, dtype=np.uint64) ^ key), kind='stable')
+        splitmix64(np.arange(size, dtype=np.uint64) ^ key), kind='stable')
 
 
 @DATASETS.register_module()

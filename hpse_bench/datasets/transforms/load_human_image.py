@@ -13,8 +13,8 @@ class LoadHumanImage(BaseTransform):
     """Read ``results['img_path']`` into ``results['img']`` (H, W, 3) uint8.
 
     Like ``mmcv.LoadImageFromFile``, but a missing or undecodable image is
-    an error that names the file, the dataset and the sample, never a
-    silently dropped sample.
+    an error that names the image, the annotation file, the dataset and the
+    sample (index and row), never a silently dropped sample.
 
     Required keys: ``img_path``. Added keys: ``img``, ``img_shape``,
     ``ori_shape`` (both ``(H, W)`` of the image as stored).
@@ -38,15 +38,28 @@ class LoadHumanImage(BaseTransform):
         self.imdecode_backend = imdecode_backend
         self.backend_args = backend_args
 
+    @staticmethod
+    def _where(results: dict) -> str:
+        """The sample, its row and its annotation file, for messages."""
+        where = f'sample {results.get("sample_idx")}'
+        if 'row_idx' in results:
+            where += f', row {results["row_idx"]}'
+        if 'ann_file' in results:
+            where += f' of {results["ann_file"]}'
+        return f'{where}, dataset {results.get("dataset_name")}'
+
     def transform(self, results: dict) -> dict:
         path = results['img_path']
-        where = (f'sample {results.get("sample_idx")} of '
-                 f'{results.get("dataset_name")}')
+        where = self._where(results)
         try:
             img_bytes = fileio.get(path, backend_args=self.backend_args)
         except FileNotFoundError as e:
             raise FileNotFoundError(
-                f'image not found: {path} ({where})') from e
+                f'image not found: {path} ({where}). The annotation file '
+                'names an image that is not there: if the data root was '
+                'regenerated or moved since the annotation file was '
+                'written, rebuild the data or point the config at the '
+                'images of that annotation file') from e
         img = mmcv.imfrombytes(
             img_bytes,
             flag='color',
