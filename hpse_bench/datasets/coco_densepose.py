@@ -1,5 +1,5 @@
 """COCO-DensePose: COCO person boxes with DensePose annotations."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -8,6 +8,7 @@ from mmpose.datasets import CocoDataset
 from hpse_bench.registry import DATASETS
 from hpse_bench.structures.conventions import (NUM_DENSEPOSE_CHARTS,
                                                NUM_DENSEPOSE_COARSE)
+from .coco_annotations import AnnotationError, load_topdown_instances
 
 # Keys of the DensePose annotation of one person (Gueler et al., CVPR 2018).
 DP_POINT_KEYS = ('dp_x', 'dp_y', 'dp_I', 'dp_U', 'dp_V')
@@ -43,6 +44,13 @@ class CocoDensePoseDataset(CocoDataset):
     DensePose. A person with only some of the fields, or with values out of
     range, is an error that names the file and the annotation id.
 
+    The file is read with the checks of :mod:`.coco_annotations`: only
+    ``person`` annotations are used, people with a NaN/inf box or keypoint
+    are skipped, both counted and logged; invalid JSON, an image entry
+    without ``file_name``/``width``/``height``, an annotation of an unknown
+    image id and a ``bbox``/``keypoints`` of the wrong length are errors
+    naming the file and the entry.
+
     Each data info carries, besides mmpose's keys:
 
     - ``has_densepose`` (bool);
@@ -69,8 +77,26 @@ class CocoDensePoseDataset(CocoDataset):
                              f'data_mode="topdown" only, got "{data_mode}"')
         super().__init__(*args, data_mode=data_mode, **kwargs)
 
+    def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
+        """mmpose's loading with the checks of :mod:`.coco_annotations`:
+        person category only, NaN people skipped and counted, malformed
+        entries named."""
+        instances, images, categories = load_topdown_instances(
+            self.ann_file, self.data_prefix['img'], self.parse_data_info,
+            self.metainfo.get('dataset_name', 'coco_densepose'),
+            self.sample_interval)
+        self._metainfo['CLASSES'] = categories
+        return instances, images
+
     def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
         ann = raw_data_info['raw_ann_info']
+        num_values = 3 * self.metainfo['num_keypoints']
+        for key, size in (('bbox', 4), ('keypoints', num_values)):
+            if key in ann and (not isinstance(ann[key], list)
+                               or len(ann[key]) != size):
+                raise self._error(
+                    ann, f'"{key}" must be a list of {size} numbers, got '
+                    f'{str(ann[key])[:80]}')
         data_info = super().parse_data_info(raw_data_info)
         if data_info is None:
             return None
@@ -80,9 +106,23 @@ class CocoDensePoseDataset(CocoDataset):
             data_info['raw_ann_info'].pop(key, None)
         return data_info
 
-    def _error(self, ann: dict, message: str) -> ValueError:
-        return ValueError(f'{self.ann_file}: annotation id {ann.get("id")} '
-                          f'(image {ann.get("image_id")}): {message}')
+    def _error(self, ann: dict, message: str) -> AnnotationError:
+        return AnnotationError(
+            f'{self.ann_file}: annotation id {ann.get("id")} (image '
+            f'{ann.get("image_id")}): {message}')
+
+    def _points(self, ann: dict, key: str, dtype: type) -> np.ndarray:
+        """A DensePose point field as a 1-D array, or an error naming it."""
+        try:
+            value = np.asarray(ann[key], dtype=dtype)
+        except (TypeError, ValueError) as e:
+            raise self._error(ann, f'{key} must be a list of numbers: '
+                              f'{e}') from e
+        if value.ndim != 1:
+            raise self._error(
+                ann, f'{key} must be a flat list of numbers, got shape '
+                f'{value.shape}')
+        return value
 
     def _parse_densepose(self, ann: dict) -> dict:
         present = [k for k in DP_KEYS if k in ann]
@@ -97,11 +137,11 @@ class CocoDensePoseDataset(CocoDataset):
         if len(set(lengths.values())) != 1:
             raise self._error(
                 ann, f'DensePose point fields differ in length: {lengths}')
-        dp_x = np.asarray(ann['dp_x'], dtype=np.float32)
-        dp_y = np.asarray(ann['dp_y'], dtype=np.float32)
-        dp_i = np.asarray(ann['dp_I'], dtype=np.float64)
-        dp_u = np.asarray(ann['dp_U'], dtype=np.float32)
-        dp_v = np.asarray(ann['dp_V'], dtype=np.float32)
+        dp_x = self._points(ann, 'dp_x', np.float32)
+        dp_y = self._points(ann, 'dp_y', np.float32)
+        dp_i = self._points(ann, 'dp_I', np.float64)
+        dp_u = self._points(ann, 'dp_U', np.float32)
+        dp_v = self._points(ann, 'dp_V', np.float32)
         if dp_i.size and (np.any(dp_i != np.round(dp_i)) or dp_i.min() < 1
                           or dp_i.max() > NUM_DENSEPOSE_CHARTS):
             raise self._error(
@@ -129,6 +169,17 @@ class CocoDensePoseDataset(CocoDataset):
                 raise self._error(
                     ann, f'dp_masks[{k}] must be [] or an RLE dict of size '
                     f'[{DP_BOX_SIZE}, {DP_BOX_SIZE}], got {str(rle)[:80]}')
+            counts = rle['counts']
+            # Uncompressed runs must cover the frame exactly; compressed
+            # strings are checked when decoded.
+            if not (isinstance(counts, str) or
+                    (isinstance(counts, list)
+                     and all(isinstance(c, int) and c >= 0 for c in counts)
+                     and sum(counts) == DP_BOX_SIZE * DP_BOX_SIZE)):
+                raise self._error(
+                    ann, f'dp_masks[{k}] counts must be a compressed RLE '
+                    'string or a list of run lengths summing to '
+                    f'{DP_BOX_SIZE * DP_BOX_SIZE}, got {str(counts)[:80]}')
 
         box_x, box_y, box_w, box_h = (float(c) for c in ann['bbox'])
         sx, sy = box_w / DP_BOX_SIZE, box_h / DP_BOX_SIZE
@@ -181,7 +232,15 @@ class CocoDensePoseDataset(CocoDataset):
                 continue
             if isinstance(rle['counts'], list):  # uncompressed RLE
                 rle = mask_utils.frPyObjects(rle, *rle['size'])
-            segm[mask_utils.decode(rle) > 0] = k + 1
+            try:
+                mask = mask_utils.decode(rle)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f'dp_masks[{k}] cannot be decoded: '
+                                 f'{e}') from e
+            if mask.shape != segm.shape:
+                raise ValueError(f'dp_masks[{k}] decodes to shape '
+                                 f'{mask.shape}, expected {segm.shape}')
+            segm[mask > 0] = k + 1
         return segm
 
     def get_data_info(self, idx: int) -> dict:
@@ -190,8 +249,13 @@ class CocoDensePoseDataset(CocoDataset):
             data_info.update(self._empty_densepose())
         # Decoded per sample: 64 KiB per person would not fit in memory for
         # the whole of COCO-DensePose.
-        data_info['dp_segm'] = self.decode_coarse_masks(
-            data_info.pop('dp_masks'))
+        masks = data_info.pop('dp_masks')
+        try:
+            data_info['dp_segm'] = self.decode_coarse_masks(masks)
+        except (ValueError, TypeError) as e:
+            raise AnnotationError(
+                f'{self.ann_file}: annotation id {data_info.get("id")} '
+                f'(image {data_info.get("img_id")}): {e}') from e
         return data_info
 
     def _get_topdown_data_infos(self, instance_list: List[dict]) -> List[dict]:

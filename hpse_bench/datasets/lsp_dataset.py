@@ -1,5 +1,5 @@
 """Leeds Sports Pose (LSP) as a COCO-style top-down keypoint dataset."""
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
@@ -7,6 +7,7 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from hpse_bench.registry import DATASETS
 from hpse_bench.structures.conventions import (LSP14_PARENTS, LSP_14,
                                                flip_indices)
+from .coco_annotations import AnnotationError, load_topdown_instances
 
 LSP_NECK_ID = LSP_14.index('neck')
 LSP_HEAD_TOP_ID = LSP_14.index('head_top')
@@ -89,6 +90,10 @@ class LspDataset(BaseCocoStyleDataset):
     ``PCKAccuracy`` leaves out of PCKh. ``norm_item='bbox'`` (PCK of the
     box size) needs nothing more.
 
+    The file is read with the checks of :mod:`.coco_annotations` (person
+    category only, NaN people skipped and counted, malformed entries
+    named).
+
     Args:
         Those of mmpose's ``BaseCocoStyleDataset``; ``data_mode`` must be
         ``'topdown'``.
@@ -102,12 +107,20 @@ class LspDataset(BaseCocoStyleDataset):
                              "data_mode='topdown'")
         super().__init__(*args, **kwargs)
 
+    def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
+        """mmpose's loading with the checks of :mod:`.coco_annotations`."""
+        instances, images, categories = load_topdown_instances(
+            self.ann_file, self.data_prefix['img'], self.parse_data_info,
+            'lsp', self.sample_interval)
+        self._metainfo['CLASSES'] = categories
+        return instances, images
+
     def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
         ann = raw_data_info['raw_ann_info']
         keypoints = ann.get('keypoints')
         if keypoints is not None and len(keypoints) != 3 * len(LSP_14):
             img = raw_data_info['raw_img_info']
-            raise ValueError(
+            raise AnnotationError(
                 f'{self.ann_file}: annotation {ann.get("id")} of image '
                 f'{img.get("file_name")!r} has {len(keypoints) // 3} '
                 f'keypoints; LSP has {len(LSP_14)} (write the file with '
