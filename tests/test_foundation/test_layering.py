@@ -26,6 +26,7 @@ FLOORS = {
     'engine': 3,
     'visualization': 3,
     'synthetic': 4,
+    'probing': 4,
     'apis': 5,
     'study': 5,
 }
