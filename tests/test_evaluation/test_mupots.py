@@ -157,36 +157,59 @@ GT_A = {
 GT_PELVIS = np.array([-200.0, 100.0, 4000.0])
 PRED_PELVIS = np.array([30.0, -20.0, 5000.0])
 
+# The prediction's bone lengths, as multiples of the annotation's: a short
+# torso, wide hips, long legs.
+BONE_SCALE = {
+    'spine': 0.5,
+    'neck': 0.5,
+    'head': 1.3,
+    'head_top': 1.3,
+    'right_shoulder': 1.2,
+    'left_shoulder': 1.2,
+    'right_elbow': 0.8,
+    'left_elbow': 0.8,
+    'right_wrist': 0.8,
+    'left_wrist': 0.8,
+    'right_hip': 2.5,
+    'left_hip': 2.5,
+    'right_knee': 1.5,
+    'left_knee': 1.5,
+    'right_ankle': 1.5,
+    'left_ankle': 1.5
+}
+
 
 def _person_a():
     """GT and prediction of person A, ``MPI_17`` order, millimetres.
 
-    The prediction has every bone twice as long as the annotation (undone
-    by the rescaling), and three wrong directions:
+    The prediction's bones have other lengths than the annotation's
+    (``BONE_SCALE``; undone by the rescaling, which keeps only their
+    directions) and three have other directions:
 
     - spine -> neck turned 60 degrees forward (towards +z): the rescaled
-      neck ends 300 mm from the annotated one (a chord of a 300 mm bone
-      over 60 degrees), and everything hanging from the neck -- shoulders,
-      arms, head, head top -- moves with it: error 300 mm;
+      neck ends 300 mm from the annotated one (the chord of a 300 mm bone
+      turned by 60 degrees), and everything hanging from the neck --
+      shoulders, arms, head, head top -- moves with it: error 300 mm;
     - neck -> head pointing sideways: the head is not scored, and the head
       top hangs from the neck in the official tree, so nothing changes;
     - left knee -> ankle pointing sideways (+x): the rescaled ankle is
       (100 + 400, 400) instead of (100, 800): error 400 * sqrt(2) mm.
 
-    Hips, knees and the right ankle are exact. Scored: 5 of 14 joints
-    within 150 mm.
+    Hips, knees and the right ankle hang from the pelvis through bones of
+    the right directions: exact. Scored: 5 of 14 joints within 150 mm.
     """
-    gt = np.array([GT_A[name] for name in MPI_17], float)
-    rel = {n: np.array(v, float) for n, v in GT_A.items()}
-    pred = {n: 2 * v for n, v in rel.items()}  # every bone twice as long
-    tilt = np.array([0.0, -np.cos(np.pi / 3), np.sin(np.pi / 3)])
-    pred['neck'] = pred['spine'] + 600.0 * tilt
-    for name in ('head_top', 'right_shoulder', 'right_elbow', 'right_wrist',
-                 'left_shoulder', 'left_elbow', 'left_wrist'):
-        pred[name] = pred['neck'] + 2 * (rel[name] - rel['neck'])
-    pred['head'] = pred['neck'] + np.array([500.0, 0.0, 0.0])
-    pred['left_ankle'] = pred['left_knee'] + np.array([800.0, 0.0, 0.0])
-    pred = np.array([pred[name] for name in MPI_17])
+    gt = {n: np.array(v, float) for n, v in GT_A.items()}
+    pred = {'pelvis': np.zeros(3)}
+    for j in (15, 1, 0, 16, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13):
+        name, parent = MPI_17[j], MPI_17[MPI17_PARENTS[j]]
+        pred[name] = pred[parent] + BONE_SCALE[name] * (gt[name] - gt[parent])
+        if name == 'neck':
+            tilt = np.array([0.0, -np.cos(np.pi / 3), np.sin(np.pi / 3)])
+            pred[name] = pred['spine'] + 150.0 * tilt
+        elif name == 'head':
+            pred[name] = pred['neck'] + np.array([500.0, 0.0, 0.0])
+        elif name == 'left_ankle':
+            pred[name] = pred['left_knee'] + np.array([800.0, 0.0, 0.0])
     expected = np.zeros(14)
     expected[[
         J[n]
@@ -194,7 +217,8 @@ def _person_a():
                   'right_wrist', 'left_shoulder', 'left_elbow', 'left_wrist')
     ]] = 300.0
     expected[J['left_ankle']] = 400.0 * np.sqrt(2.0)
-    return gt + GT_PELVIS, pred + PRED_PELVIS, expected
+    return (np.array([gt[n] for n in MPI_17]) + GT_PELVIS,
+            np.array([pred[n] for n in MPI_17]) + PRED_PELVIS, expected)
 
 
 def hand_worked_frame():
@@ -237,6 +261,8 @@ def test_rescaled_pose_is_pelvis_relative():
     np.testing.assert_allclose(gt_rel[0], gt3d - GT_PELVIS, atol=1e-9)
     np.testing.assert_allclose(out[0, J['pelvis']], 0.0)
     np.testing.assert_allclose(out[0, J['spine']], GT_A['spine'], atol=1e-9)
+    np.testing.assert_allclose(
+        out[0, J['left_knee']], GT_A['left_knee'], atol=1e-9)
     # Ground truth rescaled onto itself comes back unchanged.
     same, _ = mupots_rescale_to_gt(gt3d[None] + 7.0, gt3d[None])
     np.testing.assert_allclose(same, gt_rel, atol=1e-9)
