@@ -2,6 +2,7 @@
 :mod:`hpse_bench.apis.export_backbone` and docs/export.md.
 
     python tools/export_backbone.py IN OUT [--source auto] [--method NAME]
+        [--prefix PREFIX]
 """
 import sys
 

@@ -9,8 +9,9 @@
 - :mod:`.layouts`: where each source (hpse_bench, mmpretrain, mmselfsup,
   mmpose, torchvision, MoCo, SimCLR, SimSiam, SwAV, DetCon, PeCLR) keeps its
   online encoder, and auto-detection of the source.
-- :mod:`.export`: :func:`export_backbone`, used by
-  ``tools/export_backbone.py``.
+- :mod:`.selection`, :mod:`.inventory`, :mod:`.export`: the steps of
+  :func:`export_backbone` (used by ``tools/export_backbone.py``): choose and
+  check the online encoder, report what is left behind, write the file.
 - :mod:`.pretrained`: the ``Pretrained`` weight initializer that loads
   exported files (and any other checkpoint) into a model.
 """
@@ -22,11 +23,13 @@ from .io import (checkpoint_config_text, extract_state_dict, file_sha256,
                  load_checkpoint_file, strip_wrapper_prefix,
                  summarize_prefixes)
 from .layouts import (CHECKPOINT_LAYOUTS, MOMENTUM_NAMES, SOURCES,
-                      CheckpointLayout, detect_source, encoder_role)
+                      CheckpointLayout, StoredConfig, detect_source,
+                      encoder_role, stored_config)
 from .pretrained import PretrainedInit  # noqa: F401  (registers Pretrained)
 from .resnet import (RESNET_ARCHS, ResNetEncoder, check_against_reference,
-                     detect_resnet_depth, find_resnet_encoders,
-                     reference_resnet_shapes)
+                     detect_resnet_depth, detect_resnet_widths,
+                     find_resnet_encoders, reference_resnet_shapes,
+                     resnet_shapes)
 
 __all__ = [
     'BackboneExportError', 'CheckpointMismatchError', 'CheckpointReadError',
@@ -35,7 +38,8 @@ __all__ = [
     'find_common_prefix', 'format_keys', 'format_prefixes',
     'load_checkpoint_file', 'strip_wrapper_prefix', 'summarize_prefixes',
     'CHECKPOINT_LAYOUTS', 'MOMENTUM_NAMES', 'SOURCES', 'CheckpointLayout',
-    'detect_source', 'encoder_role', 'RESNET_ARCHS', 'ResNetEncoder',
-    'check_against_reference', 'detect_resnet_depth', 'find_resnet_encoders',
-    'reference_resnet_shapes', 'PretrainedInit'
+    'StoredConfig', 'detect_source', 'encoder_role', 'stored_config',
+    'RESNET_ARCHS', 'ResNetEncoder', 'check_against_reference',
+    'detect_resnet_depth', 'detect_resnet_widths', 'find_resnet_encoders',
+    'reference_resnet_shapes', 'resnet_shapes', 'PretrainedInit'
 ]

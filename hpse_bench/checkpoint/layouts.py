@@ -30,7 +30,7 @@ docs/export.md lists the releases each layout was checked against.
   ``encoder.features.`` (sequential naming, its Lightning training
   checkpoints); ``projection_head.`` and ``encoder.final_layer.`` dropped.
 """
-import re
+import ast
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
@@ -71,29 +71,103 @@ def _moco_method(state_dict: Mapping[str, torch.Tensor], prefix: str,
     return 'MoCo v1'
 
 
-def config_model_type(checkpoint: Any) -> Optional[str]:
-    """The ``model = dict(type=...)`` of the config a checkpoint carries."""
+def _assignments(text: str) -> Dict[str, ast.expr]:
+    """Top-level ``name = value`` of a stored config, parsed, never run.
+
+    A stored config is text from an untrusted file: it is read with
+    :func:`ast.parse` only. A dict literal (how some scripts store their
+    config) gives its string keys.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    out: Dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = node.value
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Dict):
+            out.update(_dict_items(node.value))
+    return out
+
+
+def _dict_items(node: ast.expr) -> Dict[str, ast.expr]:
+    """The string keys of ``dict(k=v)`` / ``{'k': v}`` and their values."""
+    if isinstance(node, ast.Call) and isinstance(
+            node.func, ast.Name) and node.func.id == 'dict':
+        return {kw.arg: kw.value for kw in node.keywords if kw.arg}
+    if isinstance(node, ast.Dict):
+        return {
+            k.value: v
+            for k, v in zip(node.keys, node.values)
+            if isinstance(k, ast.Constant) and isinstance(k.value, str)
+        }
+    return {}
+
+
+def _string(node: Optional[ast.expr]) -> Optional[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+@dataclass(frozen=True)
+class StoredConfig:
+    """What the export reads from a checkpoint's stored config.
+
+    Attributes:
+        default_scope: ``default_scope`` of the config.
+        model_type: ``model['type']`` as written (``'JointCon'``,
+            ``'mmpretrain.MoCo'``).
+        model_scope: ``model['_scope_']``.
+    """
+    default_scope: Optional[str] = None
+    model_type: Optional[str] = None
+    model_scope: Optional[str] = None
+
+
+def stored_config(checkpoint: Any) -> StoredConfig:
+    """Parse the config a checkpoint carries (MMEngine's ``pretty_text``,
+    mmcv's config text, a repr'd dict), whatever the order of its keys."""
     text = checkpoint_config_text(checkpoint)
     if not text:
-        return None
-    match = re.search(r"model\s*=\s*dict\(\s*type\s*=\s*['\"]([\w.]+)['\"]",
-                      text)
-    return match.group(1) if match else None
+        return StoredConfig()
+    top = _assignments(text)
+    model = _dict_items(top['model']) if 'model' in top else {}
+    return StoredConfig(
+        _string(top.get('default_scope')), _string(model.get('type')),
+        _string(model.get('_scope_')))
+
+
+def config_model_type(checkpoint: Any) -> Optional[str]:
+    """The ``model = dict(type=...)`` of the config a checkpoint carries."""
+    return stored_config(checkpoint).model_type
 
 
 def config_default_scope(checkpoint: Any) -> Optional[str]:
     """The ``default_scope`` of the config a checkpoint carries."""
-    text = checkpoint_config_text(checkpoint)
-    if not text:
-        return None
-    match = re.search(r"default_scope\s*=\s*['\"](\w+)['\"]", text)
-    return match.group(1) if match else None
+    return stored_config(checkpoint).default_scope
 
 
-def _openmmlab_method(fallback: str) -> Callable[..., str]:
+def unknown_method(why: str) -> str:
+    """What the meta records when the method cannot be told."""
+    return f'unknown ({why}; pass --method NAME)'
+
+
+def _openmmlab_method(scope: str, fallback: str) -> Callable[..., str]:
+    """The model's registered type, qualified by the registry it is built
+    from unless that is hpse_bench's own: ``'JointCon'``,
+    ``'mmpretrain.MoCo'``, ``'mmpose.TopdownPoseEstimator'``."""
 
     def method(state_dict, prefix, checkpoint):
-        return config_model_type(checkpoint) or fallback
+        cfg = stored_config(checkpoint)
+        if not cfg.model_type:
+            return fallback
+        owner, _, name = cfg.model_type.rpartition('.')
+        owner = owner or cfg.model_scope or cfg.default_scope or scope
+        return name if owner == 'hpse_bench' else f'{owner}.{name}'
 
     return method
 
@@ -123,19 +197,23 @@ CHECKPOINT_LAYOUTS: Dict[str, CheckpointLayout] = {
         CheckpointLayout(
             'hpse_bench', ('backbone.', ),
             'MMEngine checkpoints of hpse_bench runs (pre-training or '
-            'fine-tuning)', _openmmlab_method('hpse_bench')),
+            'fine-tuning)',
+            _openmmlab_method('hpse_bench',
+                              unknown_method('no config in the checkpoint'))),
         CheckpointLayout(
             'mmpretrain', ('backbone.', ),
             'mmpretrain 1.x / mmcls checkpoints: classifiers and '
             'mmpretrain.models.selfsup algorithms',
-            _openmmlab_method('mmpretrain')),
-        CheckpointLayout('mmselfsup', ('backbone.', 'encoder_q.0.',
-                                       'online_net.0.'),
-                         'mmselfsup 0.x (mmcv runner) and 1.x checkpoints',
-                         _openmmlab_method('mmselfsup')),
+            _openmmlab_method('mmpretrain',
+                              unknown_method('no config in the checkpoint'))),
+        CheckpointLayout(
+            'mmselfsup', ('backbone.', 'encoder_q.0.', 'online_net.0.'
+                          ), 'mmselfsup 0.x (mmcv runner) and 1.x checkpoints',
+            _openmmlab_method('mmselfsup',
+                              unknown_method('no config in the checkpoint'))),
         CheckpointLayout('mmpose', (
             'backbone.', ), 'mmpose 0.x / 1.x top-down pose estimators',
-                         _openmmlab_method('2D pose (mmpose)')),
+                         _openmmlab_method('mmpose', '2D pose (mmpose)')),
         CheckpointLayout('torchvision', (
             '', ), 'torchvision ResNet state dicts (with fc)',
                          _default_method('torchvision ResNet weights')),

@@ -177,6 +177,67 @@ def reference_resnet_shapes(depth: int) -> 'OrderedDict[str, torch.Size]':
                        if not k.startswith('fc.'))
 
 
+#: torchvision's widths: the stem's and the first stage's channels.
+STANDARD_WIDTHS = (64, 64)
+
+
+def detect_resnet_widths(
+        state_dict: Mapping[str, torch.Tensor]) -> Tuple[int, int]:
+    """``(stem_channels, base_channels)`` of plain-named ResNet tensors:
+    the output channels of ``conv1`` and of ``layer1.0.conv1``."""
+    return (int(state_dict['conv1.weight'].shape[0]),
+            int(state_dict['layer1.0.conv1.weight'].shape[0]))
+
+
+def _bn_shapes(shapes: Dict[str, tuple], name: str, channels: int) -> None:
+    for param in ('weight', 'bias', 'running_mean', 'running_var'):
+        shapes[f'{name}.{param}'] = (channels, )
+    shapes[f'{name}.num_batches_tracked'] = ()
+
+
+@functools.lru_cache(maxsize=None)
+def resnet_shapes(depth: int,
+                  stem_channels: int = 64,
+                  base_channels: int = 64) -> 'OrderedDict[str, tuple]':
+    """Key -> shape of a ResNet of any widths, in torchvision's key order.
+
+    The ResNet of He et al. (CVPR 2016, Tab. 1) with a stem of
+    ``stem_channels`` and stage ``i`` of ``base_channels * 2**i`` (times 4 at
+    the output of bottleneck blocks): mmpretrain's / mmpose's
+    ``ResNet(depth, stem_channels, base_channels)``. A block's first conv
+    takes the stage's stride; a projection shortcut (``downsample``) sits
+    on the first block of a stage whenever the stride or the channels
+    change. With (64, 64) these are torchvision's shapes.
+    """
+    if depth not in RESNET_ARCHS:
+        raise ValueError(f'no ResNet of depth {depth}; expected one of '
+                         f'{sorted(RESNET_ARCHS)}')
+    block, counts = RESNET_ARCHS[depth]
+    expansion = 1 if block == 'basic' else 4
+    shapes: Dict[str, tuple] = OrderedDict()
+    shapes['conv1.weight'] = (stem_channels, 3, 7, 7)
+    _bn_shapes(shapes, 'bn1', stem_channels)
+    in_channels = stem_channels
+    for stage, blocks in enumerate(counts):
+        mid = base_channels * 2**stage
+        out = mid * expansion
+        for index in range(blocks):
+            name = f'layer{stage + 1}.{index}'
+            convs = ([(in_channels, 3),
+                      (mid, 3)] if block == 'basic' else [(in_channels, 1),
+                                                          (mid, 3), (mid, 1)])
+            for i, (cin, k) in enumerate(convs, 1):
+                cout = out if i == len(convs) else mid
+                shapes[f'{name}.conv{i}.weight'] = (cout, cin, k, k)
+                _bn_shapes(shapes, f'{name}.bn{i}', cout)
+            if index == 0 and (stage > 0 or in_channels != out):
+                shapes[f'{name}.downsample.0.weight'] = (out, in_channels, 1,
+                                                         1)
+                _bn_shapes(shapes, f'{name}.downsample.1', out)
+            in_channels = out
+    return shapes
+
+
 @dataclass
 class ReferenceCheck:
     """How an encoder's plain keys compare with a reference ResNet.
@@ -202,9 +263,15 @@ class ReferenceCheck:
 
 
 def check_against_reference(state_dict: Mapping[str, torch.Tensor],
-                            depth: int) -> ReferenceCheck:
-    """Compare plain-named tensors with torchvision's ``resnet{depth}``."""
-    reference = reference_resnet_shapes(depth)
+                            depth: int,
+                            stem_channels: int = 64,
+                            base_channels: int = 64) -> ReferenceCheck:
+    """Compare plain-named tensors with a reference ResNet: torchvision's
+    ``resnet{depth}`` at its widths, :func:`resnet_shapes` at others."""
+    if (stem_channels, base_channels) == STANDARD_WIDTHS:
+        reference = reference_resnet_shapes(depth)
+    else:
+        reference = resnet_shapes(depth, stem_channels, base_channels)
     missing = [k for k in reference if k not in state_dict]
     unexpected = [
         k for k in state_dict if k not in reference and not k.startswith('fc.')

@@ -433,7 +433,7 @@ def layout_cases(tmp_path_factory, resnet18_weights) -> Dict[str, LayoutCase]:
         encoder='backbone.',
         momentum=momentum,
         momentum_prefix='encoder_k.module.0.',
-        method='MoCo')
+        method='mmpretrain.MoCo')
     save(
         'hpse_bench_moco',
         mmengine_checkpoint(mm_moco.state_dict(), 'hpse_bench',
@@ -453,7 +453,7 @@ def layout_cases(tmp_path_factory, resnet18_weights) -> Dict[str, LayoutCase]:
         encoder='backbone.',
         momentum=momentum,
         momentum_prefix='target_net.module.0.',
-        method='BYOL')
+        method='mmselfsup.BYOL')
 
     from mmpretrain.models import MoCoV2Neck
     backbone_q, backbone_k = _mmpretrain_resnet18(), _mmpretrain_resnet18()
@@ -473,7 +473,7 @@ def layout_cases(tmp_path_factory, resnet18_weights) -> Dict[str, LayoutCase]:
         encoder='backbone.',
         momentum=momentum,
         momentum_prefix='encoder_k.0.',
-        method='MoCo')
+        method='mmselfsup.MoCo')
     return cases
 
 
@@ -523,7 +523,8 @@ def _mmpose_cases_from(model, online, tmp_path_factory):
             encoder='backbone.',
             online=online,
             method=method)
-        for name, path, method in (('meta', with_meta, 'TopdownPoseEstimator'),
+        for name, path, method in (('meta', with_meta,
+                                    'mmpose.TopdownPoseEstimator'),
                                    ('bare', bare, '2D pose (mmpose)'))
     }
 
