@@ -104,25 +104,105 @@ def test_prefix_takes_backbone_out_of_whole_model(hpse_scope, log,
         and "(prefix 'backbone')" in m for m in log.messages())
 
 
-def test_partial_match_warns(hpse_scope, log, tmp_path, exported_resnet18):
+def _one_of_120(tmp_path, exported_resnet18):
+    saved = torch.load(exported_resnet18, weights_only=True)
+    path = str(tmp_path / 'one.pth')
+    torch.save(
+        dict(state_dict={'conv1.weight': saved['state_dict']['conv1.weight']}),
+        path)
+    return path, saved['state_dict']
+
+
+def test_partial_load_fails_unless_allowed(hpse_scope, log, tmp_path,
+                                           exported_resnet18):
+    path, _ = _one_of_120(tmp_path, exported_resnet18)
+    model = resnet18_with(dict(type='Pretrained', checkpoint=path))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(CheckpointMismatchError) as err:
+        model.init_weights()
+    message = str(err.value)
+    assert path in message and '1/120 tensors' in message
+    assert 'missing in the checkpoint (99): bn1.weight' in message
+    assert 'allow_partial=True' in message
+    # nothing was loaded
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_allow_partial_loads_what_matches_and_warns(hpse_scope, log, tmp_path,
+                                                    exported_resnet18):
     saved = torch.load(exported_resnet18, weights_only=True)
     partial = {
         k: v
         for k, v in saved['state_dict'].items() if not k.startswith('layer4.')
     }
-    partial['fc.weight'] = torch.randn(10, 512)
+    partial['layer4.9.conv1.weight'] = torch.randn(4, 4, 3, 3)
     path = str(tmp_path / 'partial.pth')
     torch.save(dict(state_dict=partial), path)
 
-    model = resnet18_with(dict(type='Pretrained', checkpoint=path))
+    model = resnet18_with(
+        dict(type='Pretrained', checkpoint=path, allow_partial=True))
     model.init_weights()
     n = len(partial) - 1
+    assert torch.equal(model.state_dict()['layer3.1.conv2.weight'],
+                       partial['layer3.1.conv2.weight'])
     assert f'loaded {n}/120 tensors from {path} into ResNet' in \
         log.messages()
     (warning, ) = log.messages(logging.WARNING)
-    assert f'only partly ({n}/120 tensors)' in warning
-    assert 'missing in the checkpoint (30): layer4.0.conv1.weight' in warning
-    assert 'unexpected in the checkpoint (1): fc.weight' in warning
+    assert f'only partly ({n}/120 tensors, allow_partial=True)' in warning
+    assert 'missing in the checkpoint (25): layer4.0.conv1.weight' in warning
+    assert 'unexpected in the checkpoint (1): layer4.9.conv1.weight' in warning
+
+
+@pytest.fixture(scope='module')
+def resnet34_file(tmp_path_factory):
+    import torchvision
+    model = torchvision.models.resnet34()
+    del model.fc
+    path = str(tmp_path_factory.mktemp('r34') / 'resnet34.pth')
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path
+
+
+def test_resnet34_weights_into_resnet18_fail(hpse_scope, resnet34_file):
+    # Every ResNet-18 tensor has a same-shaped namesake in a ResNet-34: only
+    # the ResNet-34's extra blocks tell the architectures apart.
+    model = resnet18_with(dict(type='Pretrained', checkpoint=resnet34_file))
+    with pytest.raises(CheckpointMismatchError) as err:
+        model.init_weights()
+    message = str(err.value)
+    assert '120/120 tensors' in message
+    assert 'unexpected in the checkpoint (96): layer1.2.conv1.weight' in \
+        message
+
+
+def test_resnet34_weights_into_resnet18_when_allowed(hpse_scope, log,
+                                                     resnet34_file):
+    model = resnet18_with(
+        dict(type='Pretrained', checkpoint=resnet34_file, allow_partial=True))
+    model.init_weights()
+    expected = torch.load(resnet34_file, weights_only=True)['state_dict']
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, expected[key]), key
+    (warning, ) = log.messages(logging.WARNING)
+    assert 'unexpected in the checkpoint (96)' in warning
+
+
+def test_classifier_of_a_whole_resnet_is_not_a_mismatch(
+        hpse_scope, log, tmp_path):
+    # torchvision's file holds fc, a module the backbone does not have.
+    import torchvision
+    full = torchvision.models.resnet18().state_dict()
+    path = str(tmp_path / 'tv.pth')
+    torch.save(full, path)
+    model = resnet18_with(dict(type='Pretrained', checkpoint=path))
+    model.init_weights()
+    assert torch.equal(model.state_dict()['conv1.weight'],
+                       full['conv1.weight'])
+    messages = '\n'.join(log.messages())
+    assert f'loaded 120/120 tensors from {path}' in messages
+    assert 'not used (no such submodule in ResNet): fc. (2)' in messages
+    assert not log.messages(logging.WARNING)
 
 
 def test_shape_mismatch_is_not_a_match(hpse_scope, tmp_path):
