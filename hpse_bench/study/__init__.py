@@ -1,6 +1,18 @@
-"""The study runner: pre-train -> export -> fine-tune -> test -> report."""
-from .report import write_reports
-from .runner import StudyRunner
-from .spec import Stage, build_stages
+"""The study runner: pre-train -> export -> fine-tune -> test -> report.
 
-__all__ = ['StudyRunner', 'Stage', 'build_stages', 'write_reports']
+:class:`StudyRunner` runs a study config's stages (:func:`build_stages`)
+through the package's entry points; ``tools/study.py`` and
+``python -m hpse_bench.study`` are its command line (:mod:`.cli`).
+"""
+from .records import StudyIntegrityError
+from .report import write_reports
+from .runner import StageFailed, StudyInterrupted, StudyRunner
+from .spec import Stage, build_stages
+from .study_config import StudyConfigError
+from .workroot import StudyLocked
+
+__all__ = [
+    'StudyRunner', 'Stage', 'build_stages', 'write_reports', 'StageFailed',
+    'StudyInterrupted', 'StudyIntegrityError', 'StudyConfigError',
+    'StudyLocked'
+]

@@ -63,4 +63,3 @@ def device_hours(record: Mapping) -> float:
     """Device-hours of one stage record: wall seconds x devices / 3600."""
     seconds = float(record.get('seconds') or 0.0)
     return seconds * max(1, int(record.get('gpus') or 1)) / 3600.0
-

@@ -5,9 +5,13 @@ report can be found in the log of the run that produced it.
 
 MMEngine writes, per run (``<work_dir>/<timestamp>/``):
 - ``vis_data/scalars.json``: one JSON object per line; training lines carry
-  ``loss``/``lr`` with ``epoch``/``iter``/``step``, validation lines carry the
-  metrics with ``step`` = epoch;
-- ``<timestamp>.json`` (test runs): the test metrics.
+  ``loss``/``lr`` with ``iter``/``step`` (and ``epoch`` when
+  ``log_processor.by_epoch``), validation lines carry the metrics with
+  ``step`` = the epoch, or the iteration in an ``IterBasedTrainLoop`` run
+  logged with ``default_hooks.logger.log_metric_by_epoch=False``;
+- ``<timestamp>.json`` (test runs): the test metrics;
+- ``last_checkpoint``: the path of the latest ``epoch_N.pth`` /
+  ``iter_N.pth``.
 A resumed run starts a new timestamp folder; they are read in order.
 """
 import glob
@@ -41,9 +45,10 @@ def _read_json_lines(path: str) -> List[dict]:
 
 
 def read_val_curve(work_dir: str) -> Dict[str, List[List[float]]]:
-    """Validation metrics per epoch: ``{metric: [[epoch, value], ...]}``.
+    """Validation metrics per epoch (per iteration in an iteration-based
+    run, see :func:`val_curve_unit`): ``{metric: [[step, value], ...]}``.
 
-    When a resumed run re-validates an epoch, the later value wins.
+    When a resumed run re-validates a step, the later value wins.
     """
     curves: Dict[str, Dict[int, float]] = {}
     for run in _run_dirs(work_dir):
@@ -59,7 +64,64 @@ def read_val_curve(work_dir: str) -> Dict[str, List[List[float]]]:
                         value, (int, float)):
                     continue
                 curves.setdefault(key, {})[epoch] = float(value)
-    return {k: [[e, v] for e, v in sorted(d.items())] for k, d in curves.items()}
+    return {
+        k: [[e, v] for e, v in sorted(d.items())]
+        for k, d in curves.items()
+    }
+
+
+def val_curve_unit(work_dir: str) -> Optional[str]:
+    """``'epoch'`` or ``'iter'``: the unit of :func:`read_val_curve`'s steps
+    (training lines carry ``epoch`` only in epoch-based logging); None
+    when the run logged no training line."""
+    for run in _run_dirs(work_dir):
+        path = osp.join(run, 'vis_data', 'scalars.json')
+        if not osp.isfile(path):
+            continue
+        for rec in _read_json_lines(path):
+            if 'loss' in rec or 'lr' in rec:
+                return 'epoch' if 'epoch' in rec else 'iter'
+    return None
+
+
+def iteration_logging_problems(cfg) -> List[str]:
+    """What an ``IterBasedTrainLoop`` config must set for its checkpoints
+    and per-iteration validation curves to reach the logs.
+
+    MMEngine's defaults are epoch-based: with them an iteration-based run
+    logs every validation at step 0 (``LoggerHook.log_metric_by_epoch``)
+    and saves no checkpoint (``CheckpointHook.by_epoch``).
+
+    Args:
+        cfg: a resolved training config.
+
+    Returns:
+        ``'key: expected ..., got ...'`` lines; empty when fine or epoch-
+        based.
+    """
+    train_cfg = cfg.get('train_cfg') or {}
+    iter_based = (train_cfg.get('type') in ('IterBasedTrainLoop',
+                                            'mmengine.IterBasedTrainLoop')
+                  or train_cfg.get('by_epoch') is False
+                  or ('max_iters' in train_cfg and 'max_epochs' not in
+                      train_cfg))
+    if not iter_based:
+        return []
+    hooks = cfg.get('default_hooks') or {}
+    wanted = {
+        'log_processor.by_epoch': (cfg.get('log_processor') or {}).get(
+            'by_epoch', True),
+        'default_hooks.logger.log_metric_by_epoch': (hooks.get('logger')
+                                                     or {}).get(
+                                                         'log_metric_by_epoch',
+                                                         True),
+        'default_hooks.checkpoint.by_epoch': (hooks.get('checkpoint')
+                                              or {}).get('by_epoch', True),
+    }
+    return [
+        f'{key}: an IterBasedTrainLoop run needs False, got {value!r}'
+        for key, value in wanted.items() if value is not False
+    ]
 
 
 def read_train_loss(work_dir: str, key: str = 'loss') -> List[List[float]]:
@@ -95,14 +157,23 @@ def read_test_metrics(work_dir: str) -> Optional[Dict[str, float]]:
 
 
 def last_checkpoint(work_dir: str) -> Optional[str]:
-    """Path in MMEngine's ``last_checkpoint`` file, if the run saved one."""
+    """The checkpoint MMEngine's ``last_checkpoint`` file names, if it
+    exists (``epoch_N.pth`` or ``iter_N.pth``).
+
+    MMEngine writes an absolute path; the file of that name inside
+    ``work_dir`` is preferred, so that a work root that was moved or copied
+    reads its own checkpoints, not those at the old place.
+    """
     marker = osp.join(work_dir, 'last_checkpoint')
     if not osp.isfile(marker):
         return None
     with open(marker) as f:
         path = f.read().strip()
-    if not osp.isabs(path) and not osp.isfile(path):
-        path = osp.join(work_dir, osp.basename(path))
+    if not path:
+        return None
+    local = osp.join(work_dir, osp.basename(path))
+    if osp.isfile(local):
+        return local
     return path if osp.isfile(path) else None
 
 

@@ -1,179 +1,51 @@
-"""Run a study: every stage through the same tools a user runs by hand.
+"""Run a study: every stage through the entry points a user runs by hand.
 
-Each stage is a subprocess (``tools/train.py``, ``tools/dist_train.sh``,
-``tools/slurm_train.sh``, ``tools/export_backbone.py``, ``tools/test.py``),
-so a study on one CPU, on 8 GPUs or on a Slurm cluster differs only in the
-launcher. A stage is done when its ``DONE.json`` exists and records the same
-fingerprint (config and options) and the same upstream results; a killed
-stage is started again and resumes from its last MMEngine checkpoint.
+Each stage is a child process (``python -m hpse_bench.apis.train|test|
+export_backbone|baselines|probe``, under torchrun or srun for distributed
+launchers; see :mod:`.commands`), so a study on one CPU, on 8 GPUs or on a
+Slurm cluster differs only in the launcher.
+
+When a stage comes up (its parents done), its fingerprint is computed
+(:mod:`.fingerprint`: resolved config, data and parent hashes, code
+version). It is done when its ``DONE.json`` records that fingerprint and
+agrees with its logs (:mod:`.records`). A stage whose fingerprint changed
+runs again from scratch, its old folder moved under ``.stale/``; a stage
+killed mid-run resumes from its last checkpoint only when it was started
+with the current fingerprint and the checkpoint is readable. One study
+process per work root (:mod:`.workroot`).
 """
 import json
 import os
 import os.path as osp
-import random
-import shlex
-import subprocess
+import signal
 import sys
 import threading
 import time
 from typing import Dict, List, Optional
 
-from mmengine.config import Config
-
+from hpse_bench.utils.compat import cuda_available
 from hpse_bench.utils.fileio import write_json
-from .logs import last_checkpoint, read_test_metrics, read_val_curve, tail
+from .commands import quote
+from .fingerprint import code_version
+from .logs import tail
+from .progress import Progress
+from .records import StageOutputError, result_from_files
 from .spec import Stage, build_stages
+from .stage_process import StageFailed, StageProcess, stop_all
+from .stage_state import RECORD_FORMAT, Decision, StageStates
+from .study_config import StudyConfigError, load_study, parallel_settings
+from .workroot import clear, has_content, move_aside, study_lock, write_marker
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(REPO_ROOT, 'tools')
-
-
-def _format_seconds(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f'{h:d}:{m:02d}:{s:02d}' if h else f'{m:d}:{s:02d}'
+__all__ = ['StudyRunner', 'StageFailed', 'StudyInterrupted']
 
 
-def _flatten(options: Dict, prefix: str = '') -> Dict:
-    """``{'a': {'b': 1}}`` -> ``{'a.b': 1}``, the form --cfg-options takes."""
-    out = {}
-    for key, value in options.items():
-        key = f'{prefix}{key}'
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, key + '.'))
-        else:
-            out[key] = value
-    return out
+class StudyInterrupted(Exception):
+    """SIGINT or SIGTERM stopped the study (and its running stages)."""
 
-
-def _cfg_options_args(options: Dict) -> List[str]:
-    if not options:
-        return []
-    args = ['--cfg-options']
-    for key, value in _flatten(options).items():
-        if isinstance(value, bool) or value is None:
-            value = str(value)
-        elif isinstance(value, (list, tuple)):
-            value = '[' + ','.join(str(v) for v in value) + ']'
-        args.append(f'{key}={value}')
-    return args
-
-
-class StageFailed(RuntimeError):
-    pass
-
-
-class Progress:
-    """Cells done and left, the current stage, and the time left."""
-
-    # Rough first guesses (s) until the study has timed a stage of a kind.
-    DEFAULT_SECONDS = dict(pretrain=120.0, export=5.0, finetune=90.0,
-                           test=20.0)
-
-    def __init__(self, stages: List[Stage], done: Dict[str, bool], stream):
-        self.stages = stages
-        self.done = dict(done)
-        self.stream = stream
-        self.durations: Dict[str, List[float]] = {}
-        self.current: Optional[Stage] = None
-        self.current_start = 0.0
-        self.current_log: Optional[str] = None
-        self.started = time.time()
-        self.interactive = stream.isatty()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
-
-    def record_known(self, kind: str, seconds: float) -> None:
-        self.durations.setdefault(kind, []).append(seconds)
-
-    def _estimate(self, kind: str) -> float:
-        if self.durations.get(kind):
-            return sum(self.durations[kind]) / len(self.durations[kind])
-        return self.DEFAULT_SECONDS.get(kind, 60.0)
-
-    def eta(self) -> float:
-        left = sum(
-            self._estimate(s.kind) for s in self.stages
-            if not self.done.get(s.name) and s is not self.current)
-        if self.current is not None:
-            elapsed = time.time() - self.current_start
-            left += max(0.0, self._estimate(self.current.kind) - elapsed)
-        return left
-
-    def status_line(self) -> str:
-        n_done = sum(1 for s in self.stages if self.done.get(s.name))
-        line = (f'[{n_done}/{len(self.stages)} stages] '
-                f'elapsed {_format_seconds(time.time() - self.started)}, '
-                f'ETA {_format_seconds(self.eta())}')
-        if self.current is not None:
-            line += (f' | {self.current.name} '
-                     f'({_format_seconds(time.time() - self.current_start)})')
-            last = self._last_log_line()
-            if last:
-                line += f' | {last}'
-        return line
-
-    def _last_log_line(self) -> str:
-        if not self.current_log:
-            return ''
-        text = tail(self.current_log, 5).strip().splitlines()
-        for raw in reversed(text):
-            raw = raw.strip()
-            if 'Epoch(' in raw or 'Iter(' in raw:
-                # MMEngine's progress line: keep it short.
-                return raw[raw.find('Epoch(') if 'Epoch(' in raw else raw.
-                           find('Iter('):][:90]
-        return ''
-
-    def start(self, stage: Stage, log_path: str) -> None:
-        with self._lock:
-            self.current = stage
-            self.current_start = time.time()
-            self.current_log = log_path
-        self.print(f'>> {stage.name}')
-
-    def finish(self, stage: Stage, seconds: float) -> None:
-        with self._lock:
-            self.done[stage.name] = True
-            self.record_known(stage.kind, seconds)
-            self.current = None
-        self.print(f'   done in {_format_seconds(seconds)}; '
-                   + self.status_line())
-
-    def print(self, msg: str) -> None:
-        with self._lock:
-            if self.interactive:
-                self.stream.write('\r\033[K')
-            self.stream.write(msg + '\n')
-            self.stream.flush()
-
-    def _loop(self, period: float) -> None:
-        last_plain = 0.0
-        while not self._stop.wait(1.0 if self.interactive else 5.0):
-            with self._lock:
-                if self.current is None:
-                    continue
-                line = self.status_line()
-                if self.interactive:
-                    self.stream.write('\r\033[K' + line[:160])
-                    self.stream.flush()
-                elif time.time() - last_plain >= period:
-                    self.stream.write(line + '\n')
-                    self.stream.flush()
-                    last_plain = time.time()
-
-    def __enter__(self):
-        self._thread = threading.Thread(
-            target=self._loop, args=(30.0, ), daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
+    def __init__(self, signum: int, stopped: Optional[List[str]] = None):
+        self.signum = signum
+        self.stopped = stopped or []
+        super().__init__(f'interrupted by {signal.Signals(signum).name}')
 
 
 class StudyRunner:
@@ -181,12 +53,14 @@ class StudyRunner:
 
     Args:
         study_cfg: path of a study config (``configs/study/*.py``).
-        launcher: ``'none'`` (one process per stage), ``'pytorch'``
-            (``tools/dist_train.sh`` with ``gpus`` processes) or ``'slurm'``
-            (``tools/slurm_train.sh`` on ``partition``).
+        launcher: ``'none'``, ``'pytorch'`` (torchrun, ``gpus`` processes)
+            or ``'slurm'`` (srun on ``partition``).
         gpus: processes per train/test stage; overrides the study's ``gpus``.
         partition: Slurm partition for ``launcher='slurm'``.
         work_root: overrides the study's ``work_root``.
+        cfg_options: overrides of study keys (dotted keys).
+        profile: the study profile to apply (default: by the device).
+        workers: stages run at once; overrides ``parallel.workers``.
         stream: where progress goes (stdout by default).
     """
 
@@ -197,237 +71,284 @@ class StudyRunner:
                  partition: Optional[str] = None,
                  work_root: Optional[str] = None,
                  cfg_options: Optional[Dict] = None,
+                 profile: Optional[str] = None,
+                 workers: Optional[int] = None,
                  stream=None):
         if not osp.isfile(study_cfg):
             raise FileNotFoundError(f'study config not found: {study_cfg}')
+        if launcher not in ('none', 'pytorch', 'slurm'):
+            raise StudyConfigError(f'unknown launcher "{launcher}"; use '
+                                   'none, pytorch or slurm')
+        if launcher == 'slurm' and not partition:
+            raise StudyConfigError('--launcher slurm needs --partition')
         self.study_cfg_path = study_cfg
-        self.cfg = Config.fromfile(study_cfg)
-        if cfg_options:
-            self.cfg.merge_from_dict(cfg_options)
+        self.cuda = cuda_available()
+        self.cfg, self.profile = load_study(study_cfg, cfg_options, profile,
+                                            self.cuda)
         if work_root is not None:
             self.cfg.work_root = work_root
         if gpus is not None:
             self.cfg.gpus = gpus
-        if launcher not in ('none', 'pytorch', 'slurm'):
-            raise ValueError(f'unknown launcher "{launcher}"; use none, '
-                             'pytorch or slurm')
-        if launcher == 'slurm' and not partition:
-            raise ValueError('--launcher slurm needs --partition')
         self.launcher = launcher
         self.partition = partition
         self.stream = stream or sys.stdout
         self.stages = build_stages(self.cfg)
         self.by_name = {s.name: s for s in self.stages}
-        os.makedirs(self.cfg.work_root, exist_ok=True)
+        self.parallel = parallel_settings(self.cfg, self.cuda)
+        if workers is not None:
+            if workers < 1:
+                raise StudyConfigError(f'workers: expected >= 1, got '
+                                       f'{workers}')
+            self.parallel['workers'] = workers
+        self.states = StageStates(self.cfg.work_root,
+                                  self.cfg.get('code_version'))
+        self._signal: Optional[int] = None
+        self._critical = False
 
     # ------------------------------------------------------------------
-    # bookkeeping
-    def _done_record(self, stage: Stage) -> Optional[dict]:
-        if not osp.isfile(stage.done_file):
-            return None
-        try:
-            with open(stage.done_file) as f:
-                return json.load(f)
-        except (OSError, json.JSONDecodeError):
-            return None
+    # public API
+    def run(self, report: bool = True) -> Dict[str, dict]:
+        """Run every stage not done; returns the records of all stages.
 
-    def _upstream(self, stage: Stage) -> Dict[str, str]:
-        out = {}
-        for dep in stage.depends:
-            rec = self._done_record(self.by_name[dep])
-            out[dep] = rec['fingerprint'] + ':' + rec.get(
-                'finished', '') if rec else ''
+        Raises:
+            StudyLocked: another study process holds the work root.
+            StudyIntegrityError: a ``DONE.json`` disagrees with its logs.
+            StageFailed: a stage failed (the others that were running are
+                left to finish).
+            StudyInterrupted: SIGINT / SIGTERM; running stages were
+                stopped and resume on the next run.
+        """
+        self.states.check_configs(self.stages)
+        with study_lock(self.cfg.work_root):
+            self.states.check_records(self.stages)
+            records = self._run_stages()
+            if report:
+                self._print(self.write_reports(records)['summary'])
+        return records
+
+    def records(self, prepare: bool = False) -> Dict[str, dict]:
+        """Records of the finished stages whose fingerprints are current,
+        their results rebuilt from the stages' logs and files.
+
+        Raises:
+            StudyIntegrityError: a ``DONE.json`` disagrees with its logs.
+        """
+        out: Dict[str, dict] = {}
+        for stage in self.stages:
+            if all(d in out for d in stage.depends):
+                decision = self.states.decide(stage, prepare=prepare)
+                if decision.record is not None:
+                    out[stage.name] = decision.record
         return out
 
     def is_done(self, stage: Stage) -> bool:
-        rec = self._done_record(stage)
-        if rec is None:
-            return False
-        if rec.get('fingerprint') != stage.fingerprint():
-            return False
-        return rec.get('upstream', {}) == self._upstream(stage)
+        return stage.name in self.records()
+
+    def write_reports(self,
+                      records: Optional[Dict[str, dict]] = None
+                      ) -> Dict[str, str]:
+        """Write the study's tables and plots from the finished stages."""
+        from .report import write_reports
+        if records is None:
+            records = self.records()
+        paths = write_reports(self.cfg, self.stages, records,
+                              self.study_cfg_path)
+        # What the report module does not know of: how the stages ran.
+        with open(paths['provenance']) as f:
+            prov = json.load(f)
+        prov.update(profile=self.profile,
+                    code_version=self.cfg.get('code_version') or
+                    code_version(),
+                    parallel=self.parallel, launcher=self.launcher)
+        for name, rec in records.items():
+            prov['stages'].get(name, {}).update(
+                profile=rec.get('profile'), command=rec.get('command'))
+        write_json(paths['provenance'], prov, default=str)
+        return paths
+
+    def report(self) -> Dict[str, str]:
+        """Rebuild the reports from the finished stages (under the work
+        root's lock, so that no study changes them meanwhile)."""
+        with study_lock(self.cfg.work_root):
+            return self.write_reports()
 
     # ------------------------------------------------------------------
-    # commands
-    def _train_cmd(self, stage: Stage, config: str, resume: bool) -> List:
-        args = ['--work-dir', stage.work_dir]
-        if resume:
-            args.append('--resume')
-        args += _cfg_options_args(stage.cfg_options)
-        return self._launch('train', stage, [config], args)
+    # running
+    def _workers_and_devices(self) -> tuple:
+        workers = self.parallel['workers']
+        devices = None
+        if self.cuda and workers > 1 and self.launcher == 'none':
+            import torch
+            count = torch.cuda.device_count()
+            devices = [str(i % count) for i in range(workers)]
+        return workers, devices
 
-    def _test_cmd(self, stage: Stage, config: str, checkpoint: str) -> List:
-        args = ['--work-dir', stage.work_dir]
-        args += _cfg_options_args(stage.cfg_options)
-        return self._launch('test', stage, [config, checkpoint], args)
-
-    def _launch(self, what: str, stage: Stage, positional: List[str],
-                args: List[str]) -> List[str]:
-        gpus = int(self.cfg.get('gpus', 1))
-        if self.launcher == 'none':
-            return [sys.executable, osp.join(TOOLS, f'{what}.py')
-                    ] + positional + args
-        if self.launcher == 'pytorch':
-            # dist_train.sh CONFIG GPUS / dist_test.sh CONFIG CKPT GPUS
-            return ['bash', osp.join(TOOLS, f'dist_{what}.sh')
-                    ] + positional + [str(gpus)] + args
-        job = stage.name.replace('/', '-')
-        if what == 'train':
-            # slurm_train.sh takes the work dir positionally.
-            rest = list(args)
-            i = rest.index('--work-dir')
-            del rest[i:i + 2]
-            return ['bash', osp.join(TOOLS, 'slurm_train.sh'),
-                    self.partition, job, positional[0], stage.work_dir] + rest
-        return ['bash', osp.join(TOOLS, 'slurm_test.sh'), self.partition, job
-                ] + positional + args
-
-    def _env(self) -> Dict[str, str]:
-        env = dict(os.environ)
-        env['PYTHONPATH'] = REPO_ROOT + (
-            os.pathsep + env['PYTHONPATH'] if env.get('PYTHONPATH') else '')
-        if self.launcher == 'pytorch':
-            env.setdefault('PORT', str(random.randint(20000, 40000)))
-        if self.launcher == 'slurm':
-            env['GPUS'] = str(self.cfg.get('gpus', 1))
-        return env
-
-    def _run(self, cmd: List[str], stage: Stage, log_path: str) -> None:
-        with open(log_path, 'a') as log:
-            log.write('$ ' + ' '.join(shlex.quote(c) for c in cmd) + '\n')
-            log.flush()
-            proc = subprocess.run(
-                cmd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=os.getcwd(),
-                env=self._env())
-        if proc.returncode != 0:
-            raise StageFailed(
-                f'stage {stage.name} failed (exit {proc.returncode}); '
-                f'log: {log_path}\n--- last lines ---\n{tail(log_path)}')
-
-    # ------------------------------------------------------------------
-    # stages
-    def _stage_config(self, stage: Stage) -> str:
-        """Write the config a fine-tuning stage runs: the regressor's config
-        with the exported backbone as initialisation."""
-        path = osp.join(stage.work_dir, 'config.py')
-        lines = [f'_base_ = [{osp.abspath(stage.config)!r}]']
-        backbone = stage.extra.get('backbone')
-        # No backbone: random initialisation, no pre-trained weights at all.
-        inner = ('dict(init_cfg=dict(_delete_=True, type=\'Pretrained\', '
-                 f'checkpoint={osp.abspath(backbone)!r}))'
-                 if backbone else 'dict(init_cfg=None)')
-        keys = stage.extra['backbone_key'].split('.')
-        for key in reversed(keys[1:]):
-            inner = f'dict({key}={inner})'
-        lines.append(f'{keys[0]} = {inner}')
-        text = '\n'.join(lines) + '\n'
-        with open(path, 'w') as f:
-            f.write(text)
-        return path
-
-    def run_stage(self, stage: Stage, progress: Progress) -> dict:
+    def _launch(self, stage: Stage, decision: Decision, slot: int,
+                devices, progress: Progress) -> StageProcess:
+        if decision.reason:
+            progress.print(f'   {stage.name}: {decision.reason}')
+        if not decision.resume and has_content(stage.work_dir):
+            if decision.restart:
+                clear(stage.work_dir)
+            else:
+                dest = move_aside(stage.work_dir, self.cfg.work_root)
+                progress.print(f'   {stage.name}: previous folder moved to '
+                               f'{dest}')
         os.makedirs(stage.work_dir, exist_ok=True)
-        log_path = osp.join(stage.work_dir, 'stage.log')
-        progress.start(stage, log_path)
-        t0 = time.time()
-        result: Dict = {}
-        if stage.kind == 'pretrain':
-            resume = last_checkpoint(stage.work_dir) is not None
-            self._run(self._train_cmd(stage, stage.config, resume), stage,
-                      log_path)
-            ckpt = last_checkpoint(stage.work_dir)
-            if ckpt is None:
-                raise StageFailed(f'{stage.name}: training ended without a '
-                                  f'checkpoint in {stage.work_dir}')
-            result['checkpoint'] = ckpt
-        elif stage.kind == 'export':
-            src = stage.extra.get('checkpoint') or last_checkpoint(
-                stage.extra['pretrain_dir'])
-            if not src or not osp.isfile(src):
-                raise StageFailed(f'{stage.name}: no checkpoint to export '
-                                  f'({src})')
-            out = osp.join(stage.work_dir, 'backbone.pth')
-            cmd = [
-                sys.executable,
-                osp.join(TOOLS, 'export_backbone.py'), src, out, '--source',
-                stage.extra.get('source', 'auto')
-            ]
-            self._run(cmd, stage, log_path)
-            result['backbone'] = out
-        elif stage.kind == 'finetune':
-            config = self._stage_config(stage)
-            resume = last_checkpoint(stage.work_dir) is not None
-            self._run(self._train_cmd(stage, config, resume), stage, log_path)
-            ckpt = last_checkpoint(stage.work_dir)
-            if ckpt is None:
-                raise StageFailed(f'{stage.name}: training ended without a '
-                                  f'checkpoint in {stage.work_dir}')
-            result['checkpoint'] = ckpt
-            result['val_curve'] = read_val_curve(stage.work_dir)
-        elif stage.kind == 'test':
-            ft_dir = stage.extra['finetune_dir']
-            ckpt = last_checkpoint(ft_dir)
-            if ckpt is None:
-                raise StageFailed(f'{stage.name}: fine-tuning left no '
-                                  f'checkpoint in {ft_dir}')
-            self._run(
-                self._test_cmd(stage, osp.join(ft_dir, 'config.py'), ckpt),
-                stage, log_path)
-            metrics = read_test_metrics(stage.work_dir)
-            if not metrics:
-                raise StageFailed(f'{stage.name}: no test metrics in the '
-                                  f'logs under {stage.work_dir}')
-            result['metrics'] = metrics
-        else:
-            raise ValueError(stage.kind)
-        seconds = time.time() - t0
+        process = StageProcess(stage, decision.resume, self.launcher,
+                               int(self.cfg.get('gpus', 1)), self.partition,
+                               self.parallel['threads_per_stage'],
+                               devices[slot] if devices else None)
+        process.slot = slot
+        process.parts = decision.parts
+        write_marker(stage.work_dir, stage=stage.name,
+                     fingerprint=decision.parts['id'], pid=None,
+                     started=time.strftime('%Y-%m-%dT%H:%M:%S'),
+                     command=process.cmd)
+        progress.start(stage.name, process.log_path)
+        self._critical = True  # a signal now must not orphan the child
+        try:
+            process.start()
+            write_marker(stage.work_dir, stage=stage.name,
+                         fingerprint=decision.parts['id'], pid=process.pid,
+                         started=time.strftime('%Y-%m-%dT%H:%M:%S'),
+                         command=process.cmd)
+        finally:
+            self._critical = False
+        return process
+
+    def _finish(self, process: StageProcess) -> dict:
+        stage = process.stage
+        try:
+            result = result_from_files(stage, self.states.hashes)
+        except StageOutputError as e:
+            raise StageFailed(f'{e}; log: {process.log_path}') from None
+        end = time.time()
         record = dict(
+            format=RECORD_FORMAT,
             stage=stage.name,
             kind=stage.kind,
-            fingerprint=stage.fingerprint(),
-            upstream=self._upstream(stage),
-            finished=time.strftime('%Y-%m-%dT%H:%M:%S'),
-            seconds=seconds,
-            gpus=int(self.cfg.get('gpus', 1)),
-            launcher=self.launcher,
             method=stage.method,
             regressor=stage.regressor,
             fraction=stage.fraction,
             seed=stage.seed,
+            fingerprint=process.parts['id'],
+            fingerprint_parts=process.parts,
+            profile=self.profile,
+            result=result,
+            seconds=end - process.start_time,
+            start_time=process.start_time,
+            end_time=end,
+            finished=time.strftime('%Y-%m-%dT%H:%M:%S'),
+            command=quote(process.cmd),
+            gpus=process.processes,
+            launcher=self.launcher,
+            threads=process.threads,
             config=stage.config,
-            cfg_options=stage.cfg_options,
-            result=result)
+            cfg_options=stage.cfg_options)
         write_json(stage.done_file, record, default=str)
-        progress.finish(stage, seconds)
-        return record
+        return json.loads(json.dumps(record, default=str))
 
-    def run(self, report: bool = True) -> Dict[str, dict]:
-        done = {s.name: self.is_done(s) for s in self.stages}
-        n_done = sum(done.values())
+    def _on_signal(self, signum, frame) -> None:
+        self._signal = signum
+        if not self._critical:
+            raise StudyInterrupted(signum)
+
+    def _run_stages(self) -> Dict[str, dict]:
+        workers, devices = self._workers_and_devices()
+        threads = self.parallel['threads_per_stage']
+        self._signal = None
+        self._print(
+            f'study {self.cfg.get("study_name", "")}: {len(self.stages)} '
+            f'stages, work root {self.cfg.work_root}, profile '
+            f'{self.profile or "-"}; up to {workers} at a time' +
+            (f', {threads} thread(s) each' if threads else ''))
+        progress = Progress([(s.name, s.kind) for s in self.stages], workers,
+                            self.stream)
+        state = dict(pending=list(self.stages), running={}, records={},
+                     failures=[], reused=0)
+        main = threading.current_thread() is threading.main_thread()
+        previous = {}
+        if main:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous[signum] = signal.signal(signum, self._on_signal)
+        try:
+            self._loop(state, workers, devices, progress)
+        except StudyInterrupted as e:
+            e.stopped = sorted(state['running'])
+            raise
+        finally:
+            self._critical = True
+            if state['running']:
+                progress.print('stopping ' +
+                               ', '.join(sorted(state['running'])))
+                stop_all(list(state['running'].values()))
+            self._critical = False
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if state['failures']:
+            raise StageFailed('\n\n'.join(state['failures']))
         self._print(f'study {self.cfg.get("study_name", "")}: '
-                    f'{len(self.stages)} stages, {n_done} already done, '
-                    f'work root {self.cfg.work_root}')
-        records: Dict[str, dict] = {}
-        with Progress(self.stages, done, self.stream) as progress:
-            for s in self.stages:
-                rec = self._done_record(s)
-                if done[s.name] and rec:
-                    progress.record_known(s.kind, rec.get('seconds', 0.0))
-            for stage in self.stages:
-                if done[stage.name]:
-                    records[stage.name] = self._done_record(stage)
+                    f'{len(self.stages)} stages, {state["reused"]} already '
+                    f'done, {len(state["records"]) - state["reused"]} run')
+        return {
+            s.name: state['records'][s.name]
+            for s in self.stages if s.name in state['records']
+        }
+
+    def _loop(self, state: dict, workers: int, devices,
+              progress: Progress) -> None:
+        pending, running, records = (state['pending'], state['running'],
+                                     state['records'])
+        while True:
+            if self._signal is not None:
+                raise StudyInterrupted(self._signal)
+            for stage in list(pending):
+                if state['failures'] or len(running) >= workers:
+                    break
+                if any(d not in records for d in stage.depends):
                     continue
-                records[stage.name] = self.run_stage(stage, progress)
-                done[stage.name] = True
-        if report:
-            from .report import write_reports
-            paths = write_reports(self.cfg, self.stages, records,
-                                  self.study_cfg_path)
-            self._print(paths['summary'])
-        return records
+                pending.remove(stage)
+                decision = self.states.decide(stage)
+                if decision.record is not None:
+                    records[stage.name] = decision.record
+                    state['reused'] += 1
+                    progress.mark_done(stage.name)
+                    progress.record_known(stage.kind,
+                                          decision.record.get('seconds', 0.0))
+                    continue
+                busy = {p.slot for p in running.values()}
+                slot = min(set(range(workers)) - busy)
+                try:
+                    running[stage.name] = self._launch(
+                        stage, decision, slot, devices, progress)
+                except StageFailed as e:
+                    progress.stop(stage.name)
+                    state['failures'].append(str(e))
+            if not running:
+                return
+            time.sleep(0.5)
+            for name, process in list(running.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                del running[name]
+                if code != 0:
+                    progress.stop(name)
+                    state['failures'].append(
+                        f'stage {name} failed (exit {code}); log: '
+                        f'{process.log_path}\n--- last lines ---\n'
+                        f'{tail(process.log_path)}')
+                    progress.print(f'!! {name} failed (exit {code}); '
+                                   'waiting for the running stages')
+                    continue
+                try:
+                    records[name] = self._finish(process)
+                    progress.finish(name, records[name]['seconds'])
+                except StageFailed as e:
+                    progress.stop(name)
+                    state['failures'].append(str(e))
+            progress.tick()
 
     def _print(self, msg: str) -> None:
         self.stream.write(msg + '\n')
