@@ -23,16 +23,18 @@ def make_generator(**size_options: Any) -> SyntheticHumanGenerator:
     (``DEFAULT_OPTIONS`` keys), e.g. to re-render an image in memory."""
     options = resolve_options(size_options)
     sizes = {
-        split: tuple(options['multi_person_image_size']
-                     if split in MULTI_PERSON_SPLITS else
-                     options['image_size'])
+        split:
+        tuple(options['multi_person_image_size'] if split in
+              MULTI_PERSON_SPLITS else options['image_size'])
         for split in SPLITS
     }
     return SyntheticHumanGenerator(
         smpl_root=options['smpl_root'],
         dp_points=options['dp_points'],
         image_sizes=sizes,
-        jpeg_quality=options['jpeg_quality'])
+        jpeg_quality=options['jpeg_quality'],
+        appearance=options['appearance'],
+        facing=options['facing'])
 
 
 def _init_worker(options: Dict[str, Any], out_dir: str, seed: int) -> None:
@@ -48,15 +50,16 @@ def _make_group(item: Tuple[str, str, int, int]) -> List[Dict[str, Any]]:
     """Render a group of images, write their JPEGs, return their labels."""
     split, subset, start, stop = item
     gen: SyntheticHumanGenerator = _WORKER['generator']
-    results = gen.generate_group(split, subset, start, range(start, stop),
-                                 seed=_WORKER['seed'])
+    results = gen.generate_group(
+        split, subset, start, range(start, stop), seed=_WORKER['seed'])
     records = []
     for index, result in zip(range(start, stop), results):
         rel = image_file(split, subset, index)
         with open(osp.join(_WORKER['out_dir'], rel), 'wb') as f:
             f.write(gen.encode_jpeg(result.image))
-        with open(osp.join(_WORKER['out_dir'],
-                           parts_file(split, subset, index)), 'wb') as f:
+        with open(
+                osp.join(_WORKER['out_dir'], parts_file(split, subset, index)),
+                'wb') as f:
             f.write(gen.encode_part_png(result))
         people = []
         for p in result.people:
@@ -85,9 +88,9 @@ def _make_group(item: Tuple[str, str, int, int]) -> List[Dict[str, Any]]:
     return records
 
 
-def _map(groups: List[Tuple[str, str, int, int]], options: Dict[str, Any],
-         out_dir: str, seed: int, workers: int,
-         progress: bool) -> Iterable[Dict[str, Any]]:
+def _map(groups: List[Tuple[str, str, int,
+                            int]], options: Dict[str, Any], out_dir: str,
+         seed: int, workers: int, progress: bool) -> Iterable[Dict[str, Any]]:
     """Render the groups (in order), in this process or in a pool."""
     bar = None
     if progress:
@@ -111,8 +114,7 @@ def _map(groups: List[Tuple[str, str, int, int]], options: Dict[str, Any],
         method = 'fork' if 'fork' in multiprocessing.get_all_start_methods(
         ) else 'spawn'
         ctx = multiprocessing.get_context(method)
-        with ctx.Pool(workers, _init_worker,
-                      (options, out_dir, seed)) as pool:
+        with ctx.Pool(workers, _init_worker, (options, out_dir, seed)) as pool:
             for records in pool.imap(_make_group, groups):
                 yield from records
                 if bar is not None:
@@ -121,7 +123,8 @@ def _map(groups: List[Tuple[str, str, int, int]], options: Dict[str, Any],
         bar.close()
 
 
-def generate_synthetic_data(out_dir: str, request: Dict[str, Any],
+def generate_synthetic_data(out_dir: str,
+                            request: Dict[str, Any],
                             workers: int = 1,
                             progress: bool = False) -> None:
     """Write the data tree and ``MANIFEST.json`` into ``out_dir``.
@@ -139,8 +142,8 @@ def generate_synthetic_data(out_dir: str, request: Dict[str, Any],
         for subset, n in sizes.items():
             if n > 0:
                 for kind in ('images', 'parts'):
-                    os.makedirs(osp.join(out_dir, split, kind, subset),
-                                exist_ok=True)
+                    os.makedirs(
+                        osp.join(out_dir, split, kind, subset), exist_ok=True)
             groups += [(split, subset, start, min(start + GROUP_SIZE, n))
                        for start in range(0, n, GROUP_SIZE)]
     records: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
@@ -152,11 +155,11 @@ def generate_synthetic_data(out_dir: str, request: Dict[str, Any],
         if split == 'coco':
             write_split_coco(out_dir, subset, recs)
             if subset == 'train':
-                write_split_human_data(out_dir, split, subset, recs, seed,
-                                  with_3d=False)
+                write_split_human_data(
+                    out_dir, split, subset, recs, seed, with_3d=False)
         else:
-            write_split_human_data(out_dir, split, subset, recs, seed,
-                              with_3d=True)
+            write_split_human_data(
+                out_dir, split, subset, recs, seed, with_3d=True)
     files = {}
     for folder, _, names in sorted(os.walk(out_dir)):
         for n in sorted(names):

@@ -20,12 +20,16 @@ from .backgrounds import render_background
 from .labels import PersonLabels, label_person, uv_at
 from .pose_prior import PosePrior
 from .rasterizer import Fragments, rasterize_meshes, vertex_face_incidence
-from .scene import (Camera, Occluder, PersonParams, Scene, SplitStyle,
-                    compose_scene, sample_camera, sample_light,
-                    sample_people)
+from .scene import (Camera, Light, Occluder, PersonParams, Scene, SplitStyle,
+                    compose_scene, sample_camera, sample_light, sample_people)
 from .shading import shade
 from .splits import SPLIT_STYLES, SPLIT_SUBSETS
 from .textures import BodySurface, sample_appearance
+from .wardrobe import sample_wardrobe
+
+#: Looks (``appearance`` option) and facing distributions (``facing``).
+LOOKS = {'v2': sample_wardrobe, 'v1': sample_appearance}
+FACINGS = ('natural', 'uniform')
 
 MAX_ATTEMPTS = 20
 #: Images are drawn in groups of consecutive indices sharing one batched
@@ -91,6 +95,11 @@ class SyntheticHumanGenerator:
         jpeg_quality: JPEG quality of :meth:`encode_jpeg`.
         styles: optional extra or replacement ``{split: SplitStyle}``
             (a new split accepts any subset name).
+        appearance: ``'v2'`` (``wardrobe``: face, hair on everyone,
+            front/back garment designs, one-sided accessories) or ``'v1'``
+            (``textures.sample_appearance``, the first format's look).
+        facing: ``'natural'`` (each style's ``facing`` shares) or
+            ``'uniform'`` (any heading, as in the first format).
     """
 
     def __init__(self,
@@ -98,7 +107,15 @@ class SyntheticHumanGenerator:
                  dp_points: int = 100,
                  image_sizes: Optional[Dict[str, Tuple[int, int]]] = None,
                  jpeg_quality: int = 92,
-                 styles: Optional[Dict[str, SplitStyle]] = None) -> None:
+                 styles: Optional[Dict[str, SplitStyle]] = None,
+                 appearance: str = 'v2',
+                 facing: str = 'natural') -> None:
+        if appearance not in LOOKS:
+            raise ValueError(f'unknown appearance "{appearance}"; known: '
+                             f'{", ".join(LOOKS)}')
+        if facing not in FACINGS:
+            raise ValueError(f'unknown facing "{facing}"; known: '
+                             f'{", ".join(FACINGS)}')
         from hpse_bench.body_models import SMPL, get_smpl_root
         self.smpl_root = get_smpl_root(smpl_root)
         self.body_model = SMPL(smpl_root=smpl_root)
@@ -109,6 +126,12 @@ class SyntheticHumanGenerator:
         for split, size in (image_sizes or {}).items():
             self.styles[split] = replace(
                 self._style(split), image_size=(int(size[0]), int(size[1])))
+        if facing == 'uniform':
+            self.styles = {
+                k: replace(v, facing=None)
+                for k, v in self.styles.items()
+            }
+        self.appearance = appearance
         self.priors = {
             split: PosePrior(style.activities)
             for split, style in self.styles.items()
@@ -120,8 +143,8 @@ class SyntheticHumanGenerator:
         self.faces = np.asarray(self.body_model.faces, dtype=np.int64)
         rest = self._forward(
             np.zeros((1, 10)), np.zeros((1, 23, 3)), np.zeros((1, 3)))
-        self.surface = BodySurface(self.faces, self.face_charts,
-                                   self.face_uv, rest['vertices'][0],
+        self.surface = BodySurface(self.faces, self.face_charts, self.face_uv,
+                                   rest['vertices'][0],
                                    rest['joints_smpl24'][0])
         self.incidence = vertex_face_incidence(
             self.faces, len(self.surface.rest_vertices)).astype(np.float32)
@@ -134,7 +157,7 @@ class SyntheticHumanGenerator:
 
     def sample_look(self, rng: np.random.Generator):
         """One person's look (``textures.Appearance``) drawn from ``rng``."""
-        return sample_appearance(rng, self.surface)
+        return LOOKS[self.appearance](rng, self.surface)
 
     @torch.no_grad()
     def _forward(self, betas: np.ndarray, body_pose: np.ndarray,
@@ -144,10 +167,10 @@ class SyntheticHumanGenerator:
         n = len(betas)
         out = self.body_model(
             betas=torch.as_tensor(betas, dtype=torch.float32),
-            body_pose=torch.as_tensor(body_pose, dtype=torch.float32).reshape(
-                n, -1),
-            global_orient=torch.as_tensor(
-                global_orient, dtype=torch.float32).reshape(n, 3))
+            body_pose=torch.as_tensor(body_pose,
+                                      dtype=torch.float32).reshape(n, -1),
+            global_orient=torch.as_tensor(global_orient,
+                                          dtype=torch.float32).reshape(n, 3))
         return {
             k: v.detach().cpu().numpy().astype(np.float64)
             for k, v in out.items() if isinstance(v, torch.Tensor)
@@ -168,7 +191,10 @@ class SyntheticHumanGenerator:
             begin += len(g)
         return split
 
-    def generate(self, split: str, subset: str, index: int,
+    def generate(self,
+                 split: str,
+                 subset: str,
+                 index: int,
                  seed: int = 0) -> SyntheticImage:
         """Render image ``index`` of ``split``/``subset``.
 
@@ -180,7 +206,10 @@ class SyntheticHumanGenerator:
         group = self.generate_group(split, subset, start, [index], seed)
         return group[0]
 
-    def generate_group(self, split: str, subset: str, start: int,
+    def generate_group(self,
+                       split: str,
+                       subset: str,
+                       start: int,
                        indices: Sequence[int],
                        seed: int = 0) -> List[SyntheticImage]:
         """Render some images of the group ``[start, start + GROUP_SIZE)``.
@@ -200,8 +229,8 @@ class SyntheticHumanGenerator:
             raise KeyError(f'split "{split}" has subsets '
                            f'{", ".join(SPLIT_SUBSETS[split])}, not '
                            f'"{subset}"')
-        if start % GROUP_SIZE or any(
-                not start <= i < start + GROUP_SIZE for i in indices):
+        if start % GROUP_SIZE or any(not start <= i < start + GROUP_SIZE
+                                     for i in indices):
             raise ValueError(f'indices {list(indices)} are not in the group '
                              f'starting at {start} (size {GROUP_SIZE})')
         prior = self.priors[split]
@@ -233,8 +262,7 @@ class SyntheticHumanGenerator:
             if attempt > 0:
                 draft = self._sample_bodies(rng, style, prior)
                 output = self._forward_many([draft[1]])[0]
-            scene = compose_scene(rng, style, *draft, output,
-                                  self.sample_look)
+            scene = compose_scene(rng, style, *draft, output, self.sample_look)
             result, hidden = self._render(rng, scene)
             if not hidden:
                 return result
@@ -250,11 +278,13 @@ class SyntheticHumanGenerator:
                       people: Sequence[PersonParams],
                       occluders: Sequence[Occluder] = (),
                       split: str = 'coco',
-                      seed: int = 0) -> SyntheticImage:
+                      seed: int = 0,
+                      light: Optional[Light] = None) -> SyntheticImage:
         """Render and label a given scene (people with their ``transl``, in
         the camera frame), e.g. to check labels on a chosen configuration.
         Looks, light and background are drawn from ``seed`` in the style of
-        ``split``.
+        ``split``; ``light``, when given, replaces the drawn light (the
+        looks stay those of ``seed``).
 
         Raises:
             ValueError: a person is too hidden to be labelled (fewer than
@@ -267,11 +297,12 @@ class SyntheticHumanGenerator:
         out = self._forward_many([people])[0]
         transl = np.stack([np.asarray(p.transl, np.float64) for p in people])
         posed = {k: v + transl[:, None] for k, v in out.items() if v.ndim == 3}
-        light = sample_light(rng, style)
+        drawn = sample_light(rng, style)
+        light = drawn if light is None else light
         looks = [self.sample_look(rng) for _ in people]
-        scene = Scene(camera, people, posed, list(occluders), light, looks,
-                      render_background(style.background, rng,
-                                        camera.image_size))
+        scene = Scene(
+            camera, people, posed, list(occluders), light, looks,
+            render_background(style.background, rng, camera.image_size))
         result, hidden = self._render(rng, scene)
         if hidden:
             raise ValueError(f'people {hidden} are too hidden to be labelled '
@@ -333,9 +364,8 @@ class SyntheticHumanGenerator:
 
     def encode_jpeg(self, image: np.ndarray) -> bytes:
         """JPEG bytes of an RGB image (deterministic for the same input)."""
-        ok, buf = cv2.imencode(
-            '.jpg', cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-            [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        ok, buf = cv2.imencode('.jpg', cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
         if not ok:
             raise RuntimeError('JPEG encoding failed')
         return buf.tobytes()

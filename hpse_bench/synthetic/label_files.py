@@ -77,10 +77,14 @@ def write_split_human_data(out_dir: str, split: str, subset: str,
     bbox = np.stack([p['bbox'] for _, p in rows])
     if with_3d:
         names = ('smpl_24', 'coco_17', 'h36m_17')
-        kp2d = {k: np.stack([p['keypoints2d'][k] for _, p in rows])
-                for k in names}
-        kp3d = {k: np.stack([p['keypoints3d'][k] for _, p in rows])
-                for k in names}
+        kp2d = {
+            k: np.stack([p['keypoints2d'][k] for _, p in rows])
+            for k in names
+        }
+        kp3d = {
+            k: np.stack([p['keypoints3d'][k] for _, p in rows])
+            for k in names
+        }
         ones = {k: np.ones(v.shape[:2]) for k, v in kp2d.items()}
         keypoints2d, mask2d = human_data_keypoints(kp2d, ones, 2)
         keypoints3d, mask3d = human_data_keypoints(kp3d, ones, 3)
@@ -99,8 +103,8 @@ def write_split_human_data(out_dir: str, split: str, subset: str,
             keypoints3d=keypoints3d,
             keypoints3d_mask=mask3d,
             smpl=smpl,
-            focal_length=np.stack([np.full(2, rec['focal_length'])
-                                   for rec, _ in rows]),
+            focal_length=np.stack(
+                [np.full(2, rec['focal_length']) for rec, _ in rows]),
             principal_point=np.stack(
                 [rec['principal_point'] for rec, _ in rows]),
             # COCO visibility (0 out of frame, 1 hidden, 2 visible) of

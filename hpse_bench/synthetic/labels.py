@@ -162,8 +162,7 @@ def label_person(rng: np.random.Generator, i: int, params: PersonParams,
 
 def coco_keypoints(i: int, joints3d: np.ndarray, joints2d: np.ndarray,
                    frags: Fragments, person_map: np.ndarray,
-                   part_map: np.ndarray, size: Tuple[int,
-                                                     int]) -> np.ndarray:
+                   part_map: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """COCO ``(17, 3)`` keypoints ``x, y, v`` of person ``i``, decided with
     the z-buffer."""
     height, width = size
@@ -205,13 +204,12 @@ def densepose(rng: np.random.Generator, mask: np.ndarray, bbox: np.ndarray,
     grid_r = np.clip(
         np.floor(y0 + cell * h).astype(np.int64), 0, mask.shape[0] - 1)
     box_parts = part_map[grid_r[:, None], grid_c[None, :]]
-    box_parts = np.where(mask[grid_r[:, None], grid_c[None, :]], box_parts,
-                         0)
+    box_parts = np.where(mask[grid_r[:, None], grid_c[None, :]], box_parts, 0)
     coarse = np.asarray(DENSEPOSE_CHART_TO_COARSE, np.uint8)[box_parts]
     parts = np.arange(1, NUM_DENSEPOSE_COARSE + 1, dtype=np.uint8)
     # All 14 masks in one (256, 256, 14) Fortran array, one RLE call.
-    stack = (np.ascontiguousarray(coarse.T)[None] == parts[:, None, None]
-             ).view(np.uint8).T
+    stack = (np.ascontiguousarray(
+        coarse.T)[None] == parts[:, None, None]).view(np.uint8).T
     present = stack.any(axis=(0, 1))
     rles = mask_utils.encode(stack)
     dp_masks = [{

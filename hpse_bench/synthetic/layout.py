@@ -24,8 +24,8 @@ def parts_file(split: str, subset: str, index: int) -> str:
 
 
 def check_synthetic_data(root: str,
-                         request: Optional[Dict[str, Any]] = None
-                         ) -> Optional[str]:
+                         request: Optional[Dict[str,
+                                                Any]] = None) -> Optional[str]:
     """Why ``root`` is not a complete cache (None when it is).
 
     Args:

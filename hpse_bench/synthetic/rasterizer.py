@@ -81,8 +81,7 @@ def rasterize_meshes(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
         raise ValueError('rasterize_meshes needs at least one mesh')
     # The pinhole model of cameras.perspective_projection, in float64 numpy
     # because the rest of the rasteriser is numpy.
-    fx, fy = np.broadcast_to(
-        np.asarray(focal_length, dtype=np.float64), (2, ))
+    fx, fy = np.broadcast_to(np.asarray(focal_length, dtype=np.float64), (2, ))
     cx, cy = np.asarray(principal_point, dtype=np.float64)
     corners, mesh_of_face, face_in_mesh = _project_faces(
         meshes, (fx, fy), (cx, cy), near)
@@ -150,8 +149,7 @@ def _project_faces(meshes: Sequence[Tuple[np.ndarray, np.ndarray]],
     if len(meshes) == 1:
         corners = (xs[0], ys[0], izs[0])
     else:
-        corners = tuple(
-            np.concatenate(a, axis=1) for a in (xs, ys, izs))
+        corners = tuple(np.concatenate(a, axis=1) for a in (xs, ys, izs))
     return (corners, np.concatenate(mesh_of_face),
             np.concatenate(face_in_mesh))
 
@@ -183,8 +181,8 @@ def _setup_faces(corners: tuple, size: Tuple[int, int],
     if len(sel) == 0:
         return None
     x0, y0, e1x, e1y, e2x, e2y, iz0, iz1, iz2, area, xmin, xmax, ymin, ymax = (
-        a[sel] for a in (x0, y0, e1x, e1y, e2x, e2y, iz0, iz1, iz2, area,
-                         xmin, xmax, ymin, ymax))
+        a[sel] for a in (x0, y0, e1x, e1y, e2x, e2y, iz0, iz1, iz2, area, xmin,
+                         xmax, ymin, ymax))
     # With d = p - v0, the screen-space barycentrics of corners 1 and 2 are
     # w1 = (d x e2) / area and w2 = (e1 x d) / area (relative coordinates
     # avoid cancellation); w0 = 1 - w1 - w2, and 1/z = sum_i w_i / z_i.
@@ -209,20 +207,21 @@ def _setup_faces(corners: tuple, size: Tuple[int, int],
         width=np.int64(size[1]))
 
 
-def _face_pixels(faces: Dict[str, np.ndarray]) -> Tuple[np.ndarray,
-                                                        np.ndarray]:
+def _face_pixels(
+        faces: Dict[str, np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
     """Every (face, pixel centre inside it) pair: the flat pixel index and
     the z-test key, which packs the depth (high 32 bits) and the face
     (low 32 bits) so that the nearest face wins and ties go to the lower
     face index."""
-    xmin, xmax, ymin, ymax = (faces[k] for k in ('xmin', 'xmax', 'ymin',
-                                                 'ymax'))
+    xmin, xmax, ymin, ymax = (
+        faces[k] for k in ('xmin', 'xmax', 'ymin', 'ymax'))
     # One candidate per (face, pixel of its bounding box).
     box_w = (xmax - xmin + 1).astype(np.int64)
     counts = box_w * (ymax - ymin + 1).astype(np.int64)
     local = np.repeat(np.arange(len(xmin), dtype=np.int64), counts)
-    offset = np.arange(len(local), dtype=np.int64) - np.repeat(
-        np.cumsum(counts) - counts, counts)
+    offset = np.arange(
+        len(local), dtype=np.int64) - np.repeat(
+            np.cumsum(counts) - counts, counts)
     row, col = np.divmod(offset, box_w[local])
     px = xmin[local] + col
     py = ymin[local] + row
@@ -233,8 +232,9 @@ def _face_pixels(faces: Dict[str, np.ndarray]) -> Tuple[np.ndarray,
     inside = (w1 >= 0) & (w2 >= 0) & (w1 + w2 <= 1)
     local, px, py = local[inside], px[inside], py[inside]
     w1, w2 = w1[inside], w2[inside]
-    depth = 1.0 / (faces['iz0'][local] + w1 * faces['dz1'][local] +
-                   w2 * faces['dz2'][local])
+    depth = 1.0 / (
+        faces['iz0'][local] + w1 * faces['dz1'][local] +
+        w2 * faces['dz2'][local])
     pixel = py.astype(np.int64) * faces['width'] + px.astype(np.int64)
     # Positive float32 bit patterns order like the floats themselves.
     depth_bits = depth.astype(np.float32).view(np.int32).astype(np.int64)
@@ -276,10 +276,10 @@ def vertex_face_incidence(faces: np.ndarray,
                              shape=(num_vertices, len(faces)))
 
 
-def vertex_normals(vertices: np.ndarray,
-                   faces: np.ndarray,
-                   incidence: Optional[sparse.csr_matrix] = None
-                   ) -> np.ndarray:
+def vertex_normals(
+        vertices: np.ndarray,
+        faces: np.ndarray,
+        incidence: Optional[sparse.csr_matrix] = None) -> np.ndarray:
     """Area-weighted unit vertex normals of an outward-oriented mesh.
 
     Args:
@@ -300,17 +300,18 @@ def vertex_normals(vertices: np.ndarray,
     e1, e2 = v1 - v0, v2 - v0
     # Cross product, written out (np.cross is slow on small rows).
     face_normal = np.stack([
-        e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1],
-        e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2],
-        e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    ], axis=1)
+        e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1], e1[:, 2] * e2[:, 0] -
+        e1[:, 0] * e2[:, 2], e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    ],
+                           axis=1)
     normals = incidence @ face_normal
     norm = np.sqrt(np.einsum('vc,vc->v', normals, normals))
     return (normals / np.maximum(norm, 1e-12)[:, None]).astype(
         vertices.dtype, copy=False)
 
 
-def box_mesh(center: Sequence[float], half_extent: Sequence[float],
+def box_mesh(center: Sequence[float],
+             half_extent: Sequence[float],
              rotation: np.ndarray = None) -> Tuple[np.ndarray, np.ndarray]:
     """A closed, outward-oriented box: 8 vertices, 12 faces.
 
@@ -320,20 +321,29 @@ def box_mesh(center: Sequence[float], half_extent: Sequence[float],
         rotation: optional ``(3, 3)`` box-to-camera rotation.
     """
     signs = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1)
-                      for z in (-1, 1)], dtype=np.float64)
+                      for z in (-1, 1)],
+                     dtype=np.float64)
     vertices = signs * np.asarray(half_extent, dtype=np.float64)
     if rotation is not None:
         vertices = vertices @ np.asarray(rotation).T
     vertices = vertices + np.asarray(center, dtype=np.float64)
     # Vertex index = 4 * (x > 0) + 2 * (y > 0) + (z > 0); outward winding.
-    faces = np.array([
-        [0, 1, 3], [0, 3, 2],  # -x
-        [4, 6, 7], [4, 7, 5],  # +x
-        [0, 4, 5], [0, 5, 1],  # -y
-        [2, 3, 7], [2, 7, 6],  # +y
-        [0, 2, 6], [0, 6, 4],  # -z
-        [1, 5, 7], [1, 7, 3],  # +z
-    ], dtype=np.int64)
+    faces = np.array(
+        [
+            [0, 1, 3],
+            [0, 3, 2],  # -x
+            [4, 6, 7],
+            [4, 7, 5],  # +x
+            [0, 4, 5],
+            [0, 5, 1],  # -y
+            [2, 3, 7],
+            [2, 7, 6],  # +y
+            [0, 2, 6],
+            [0, 6, 4],  # -z
+            [1, 5, 7],
+            [1, 7, 3],  # +z
+        ],
+        dtype=np.int64)
     return vertices, faces
 
 
@@ -363,14 +373,13 @@ def _unit_icosphere(subdivisions: int) -> Tuple[np.ndarray, np.ndarray]:
     if subdivisions in _ICOSPHERES:
         return _ICOSPHERES[subdivisions]
     t = (1.0 + 5.0**0.5) / 2.0
-    verts: List[List[float]] = [[-1, t, 0], [1, t, 0], [-1, -t, 0],
-                                [1, -t, 0], [0, -1, t], [0, 1, t],
-                                [0, -1, -t], [0, 1, -t], [t, 0, -1],
-                                [t, 0, 1], [-t, 0, -1], [-t, 0, 1]]
+    verts: List[List[float]] = [[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0],
+                                [0, -1, t], [0, 1, t], [0, -1, -t], [0, 1, -t],
+                                [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]]
     faces = [[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11],
              [1, 5, 9], [5, 11, 4], [11, 10, 2], [10, 7, 6], [7, 1, 8],
-             [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9],
-             [4, 9, 5], [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1]]
+             [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5],
+             [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1]]
     for _ in range(subdivisions):
         midpoint = {}
 
@@ -385,8 +394,7 @@ def _unit_icosphere(subdivisions: int) -> Tuple[np.ndarray, np.ndarray]:
         new_faces = []
         for a, b, c in faces:
             ab, bc, ca = mid(a, b), mid(b, c), mid(c, a)
-            new_faces += [[a, ab, ca], [b, bc, ab], [c, ca, bc],
-                          [ab, bc, ca]]
+            new_faces += [[a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]]
         faces = new_faces
     v = np.asarray(verts, dtype=np.float64)
     v /= np.linalg.norm(v, axis=1, keepdims=True)

@@ -9,7 +9,9 @@ A split left out of a ``num_images`` dict (or given 0) is not generated;
 
 ``size_options`` (recorded in the manifest): ``image_size`` (single-person
 image side, or ``(H, W)``), ``multi_person_image_size``, ``dp_points``
-(DensePose points per person), ``jpeg_quality`` and ``smpl_root``.
+(DensePose points per person), ``jpeg_quality``, ``smpl_root``,
+``appearance`` (``'v2'``, or ``'v1'`` for the first format's look) and
+``facing`` (``'natural'``, or ``'uniform'`` for the first format's headings).
 """
 import hashlib
 import os.path as osp
@@ -18,10 +20,11 @@ from typing import Any, Dict, Tuple, Union
 import numpy as np
 
 from hpse_bench.utils.fileio import file_sha256
+from .generator import FACINGS, LOOKS
 from .splits import SPLIT_SUBSETS
 
 #: Bump when the generator's output changes, so old caches are rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SPLITS: Tuple[str, ...] = tuple(SPLIT_SUBSETS)
 DEFAULT_NUM_IMAGES: Dict[str, Dict[str, int]] = {
     'coco': dict(train=1000, val=200),
@@ -36,7 +39,9 @@ DEFAULT_OPTIONS: Dict[str, Any] = dict(
     multi_person_image_size=320,
     dp_points=100,
     jpeg_quality=92,
-    smpl_root='embedded')
+    smpl_root='embedded',
+    appearance='v2',
+    facing='natural')
 #: Splits of several people per image.
 MULTI_PERSON_SPLITS = ('mupots', )
 
@@ -89,6 +94,13 @@ def resolve_num_images(num_images: NumImages) -> Dict[str, Dict[str, int]]:
 
 
 def resolve_options(size_options: Dict[str, Any]) -> Dict[str, Any]:
+    """``DEFAULT_OPTIONS`` updated with ``size_options``, sizes as
+    ``[H, W]``.
+
+    Raises:
+        TypeError: an unknown option (the message names the known ones).
+        ValueError: an unknown ``appearance`` or ``facing``.
+    """
     unknown = sorted(set(size_options) - set(DEFAULT_OPTIONS))
     if unknown:
         raise TypeError(f'unknown synthetic data option(s) '
@@ -99,6 +111,11 @@ def resolve_options(size_options: Dict[str, Any]) -> Dict[str, Any]:
         size = options[key]
         size = (size, size) if isinstance(size, (int, np.integer)) else size
         options[key] = [int(size[0]), int(size[1])]
+    for key, known in (('appearance', LOOKS), ('facing', FACINGS)):
+        if options[key] not in known:
+            raise ValueError(f'unknown synthetic data {key} '
+                             f'{options[key]!r}; known: '
+                             f'{", ".join(map(repr, known))}')
     return options
 
 
@@ -107,15 +124,14 @@ def body_model_digest(smpl_root: str) -> str:
     from hpse_bench.body_models import get_smpl_root, smpl_model_file
     root = get_smpl_root(smpl_root)
     digest = hashlib.sha256()
-    for path in (smpl_model_file(root), osp.join(root,
-                                                 'J_regressor_h36m.npy'),
+    for path in (smpl_model_file(root), osp.join(root, 'J_regressor_h36m.npy'),
                  osp.join(root, 'densepose_uv.npz')):
         digest.update(file_sha256(path).encode())
     return digest.hexdigest()
 
 
 def make_request(num_images: NumImages, seed: int,
-             size_options: Dict[str, Any]) -> Dict[str, Any]:
+                 size_options: Dict[str, Any]) -> Dict[str, Any]:
     options = resolve_options(size_options)
     return {
         'format_version': FORMAT_VERSION,

@@ -45,6 +45,9 @@ class SplitStyle:
         pitch_range: camera pitch in degrees (positive looks down).
         activities: optional activity probabilities for the pose prior.
         lighting: 'studio' (bright, frontal) or 'natural'.
+        facing: shares of people facing the camera (within
+            ``FRONT_MAX_YAW``), in profile and facing away (beyond
+            ``BACK_MIN_YAW``); None for any heading, uniformly.
     """
     image_size: Tuple[int, int] = (256, 256)
     background: str = 'clutter'
@@ -57,6 +60,7 @@ class SplitStyle:
     pitch_range: Tuple[float, float] = (-10.0, 15.0)
     activities: Optional[Dict[str, float]] = None
     lighting: str = 'natural'
+    facing: Optional[Tuple[float, float, float]] = (0.6, 0.25, 0.15)
 
 
 @dataclass
@@ -92,10 +96,14 @@ class Light:
     color: np.ndarray
 
 
+#: Heading (degrees from facing the camera) up to which a person faces the
+#: camera, and from which on it faces away; in between it is in profile.
+FRONT_MAX_YAW, BACK_MIN_YAW = 45.0, 135.0
+
 # SMPL's rest frame has y up and faces +z; the camera frame has y down and
 # looks along +z, so an upright person facing the camera is SMPL's body
 # turned by 180 degrees about x.
-_SMPL_TO_CAMERA = Rotation.from_euler('x', 180, degrees=True)
+SMPL_TO_CAMERA = Rotation.from_euler('x', 180, degrees=True)
 
 
 def sample_camera(rng: np.random.Generator, style: SplitStyle) -> Camera:
@@ -122,18 +130,41 @@ def sample_people(rng: np.random.Generator, style: SplitStyle,
     tilt = Rotation.from_euler('xz', [pitch, roll], degrees=True)
     people = []
     for _ in range(num):
-        # Any heading; a small lean so not everyone is plumb upright.
-        yaw = rng.uniform(-180, 180)
+        # A heading, and a small lean so not everyone is plumb upright.
+        yaw = sample_yaw(rng, style.facing)
         lean = rng.normal(0.0, 4.0, 2)
-        body = Rotation.from_euler('yxz', [yaw, lean[0], lean[1]],
-                                   degrees=True)
-        orient = tilt * _SMPL_TO_CAMERA * body
+        body = Rotation.from_euler(
+            'yxz', [yaw, lean[0], lean[1]], degrees=True)
+        orient = tilt * SMPL_TO_CAMERA * body
         people.append(
             PersonParams(
                 betas=prior.sample_betas(rng),
                 body_pose=prior.sample_body_pose(rng),
                 global_orient=orient.as_rotvec()))
     return people, tilt
+
+
+def sample_yaw(rng: np.random.Generator,
+               facing: Optional[Tuple[float, float, float]]) -> float:
+    """A heading in degrees in ``[-180, 180)``, 0 facing the camera.
+
+    Args:
+        rng: random generator.
+        facing: ``(front, profile, back)`` shares (``SplitStyle.facing``):
+            uniform within ``|yaw| <= FRONT_MAX_YAW``, ``FRONT_MAX_YAW <
+            |yaw| <= BACK_MIN_YAW`` and beyond; None: uniform over the
+            circle.
+    """
+    if facing is None:
+        return rng.uniform(-180, 180)
+    band = rng.choice(3, p=np.asarray(facing) / np.sum(facing))
+    if band == 0:
+        return rng.uniform(-FRONT_MAX_YAW, FRONT_MAX_YAW)
+    if band == 1:
+        return rng.choice([-1.0, 1.0]) * rng.uniform(FRONT_MAX_YAW,
+                                                     BACK_MIN_YAW)
+    yaw = rng.uniform(BACK_MIN_YAW, 360.0 - BACK_MIN_YAW)
+    return (yaw + 180.0) % 360.0 - 180.0
 
 
 def place_people(rng: np.random.Generator, style: SplitStyle, camera: Camera,
@@ -154,8 +185,8 @@ def place_people(rng: np.random.Generator, style: SplitStyle, camera: Camera,
     return _stand_on_ground(rng, style, camera, tilt, vertices, pelvis)
 
 
-def _frame_single(rng: np.random.Generator, style: SplitStyle,
-                  camera: Camera, vertices: np.ndarray) -> np.ndarray:
+def _frame_single(rng: np.random.Generator, style: SplitStyle, camera: Camera,
+                  vertices: np.ndarray) -> np.ndarray:
     """Frame one person like a person-centred crop (SPIN-style)."""
     height, width = camera.image_size
     f = camera.focal_length
@@ -205,8 +236,8 @@ def _stand_on_ground(rng: np.random.Generator, style: SplitStyle,
         lateral = (u - camera.principal_point[0]) / f * depth
         # Lowest point of the body (largest extent along 'down').
         foot = (v @ down).max()
-        position = (lateral * right + (camera_height - foot) * down +
-                    depth * forward)
+        position = (
+            lateral * right + (camera_height - foot) * down + depth * forward)
         out.append(position - pelvis[k])
     return out
 
@@ -285,19 +316,20 @@ class Scene:
         return Scene(
             camera=self.camera,
             people=[self.people[i] for i in keep],
-            posed={k: v[keep]
-                   for k, v in self.posed.items()},
+            posed={
+                k: v[keep]
+                for k, v in self.posed.items()
+            },
             occluders=self.occluders,
             light=self.light,
             appearances=[self.appearances[i] for i in keep],
             background=self.background)
 
 
-def compose_scene(rng: np.random.Generator, style: SplitStyle, camera: Camera,
-                  people: List[PersonParams], tilt: Rotation,
-                  out: Dict[str, np.ndarray],
-                  sample_look: Callable[[np.random.Generator], object]
-                  ) -> Scene:
+def compose_scene(
+        rng: np.random.Generator, style: SplitStyle, camera: Camera,
+        people: List[PersonParams], tilt: Rotation, out: Dict[str, np.ndarray],
+        sample_look: Callable[[np.random.Generator], object]) -> Scene:
     """Place the posed people, add occluders, light, looks and the
     background.
 
@@ -324,8 +356,9 @@ def compose_scene(rng: np.random.Generator, style: SplitStyle, camera: Camera,
     # The ground's vanishing line: where the level forward direction (at
     # infinity) projects.
     forward = tilt.apply([0.0, 0.0, 1.0])
-    horizon = (camera.principal_point[1] +
-               camera.focal_length * forward[1] / max(forward[2], 1e-6))
+    horizon = (
+        camera.principal_point[1] +
+        camera.focal_length * forward[1] / max(forward[2], 1e-6))
     background = render_background(style.background, rng, style.image_size,
                                    horizon)
     return Scene(camera, people, posed, occluders, light, appearances,

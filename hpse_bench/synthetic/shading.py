@@ -53,18 +53,19 @@ def shade(scene: Scene, frags: Fragments, surface: BodySurface,
         app = scene.appearances[i]
         # Smooth quantities are computed per vertex (Gouraud) and
         # interpolated; patterns need the per-pixel rest position.
-        normals = vertex_normals(scene.posed['vertices'][i].astype(
-            np.float32), faces, incidence)
+        normals = vertex_normals(scene.posed['vertices'][i].astype(np.float32),
+                                 faces, incidence)
         per_vertex = np.concatenate([
             surface.rest_vertices,
             fabric_noise(app, surface.rest_vertices)[:, None],
             lambert(normals, light.direction, light.ambient, light.color)
-        ], axis=1).astype(np.float32)
+        ],
+                                    axis=1).astype(np.float32)
         face = frags.face_id.reshape(-1)[sel]
         bary = frags.bary.reshape(-1, 3)[sel]
         values = np.einsum('nk,nkc->nc', bary, per_vertex[faces[face]])
-        rgb = albedo(app, app.face_region[face], values[:, :3], values[:,
-                                                                       3])
+        rgb = albedo(app, app.face_region[face], values[:, :3], values[:, 3],
+                     surface.face_charts[face])
         out[sel] = rgb * values[:, 4:]
     for k, occ in enumerate(scene.occluders):
         sel = np.flatnonzero(flat_mesh == num_people + k)

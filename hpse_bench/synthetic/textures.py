@@ -10,20 +10,22 @@ functions of the rest-pose position too, so they follow the body as it moves
 and have no seams.
 """
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from hpse_bench.structures.conventions import (DENSEPOSE_CHARTS, SMPL_24,
                                                SMPL_FACE_VERTEX_IDS)
+from .decals import paint_decals
 
 SKIN, HAIR, TOP, BOTTOM, SHOES, EYES = range(6)
 REGIONS = ('skin', 'hair', 'top', 'bottom', 'shoes', 'eyes')
 
 # Skin tones (sRGB), light to dark.
-SKIN_TONES = np.array([[255, 224, 196], [241, 194, 150], [224, 172, 125],
-                       [198, 134, 90], [160, 100, 60], [110, 70, 45],
-                       [80, 52, 36]], dtype=np.float32) / 255
+SKIN_TONES = np.array(
+    [[255, 224, 196], [241, 194, 150], [224, 172, 125], [198, 134, 90],
+     [160, 100, 60], [110, 70, 45], [80, 52, 36]],
+    dtype=np.float32) / 255
 HAIR_COLORS = np.array([[20, 16, 14], [55, 38, 28], [95, 65, 40],
                         [170, 130, 80], [200, 175, 130], [140, 140, 140]],
                        dtype=np.float32) / 255
@@ -109,30 +111,37 @@ class Appearance:
         pattern_scale: ``(6,)`` period of the pattern in metres.
         noise_waves: ``(K, 4)`` random 3D waves (direction * frequency,
             phase) of the fabric noise.
+        decals: ``decals.Decal`` shapes painted over the regions' colours,
+            in order (hair, face, garment designs, accessories).
     """
     face_region: np.ndarray
     colors: np.ndarray
     patterns: List[str]
     pattern_scale: np.ndarray
     noise_waves: np.ndarray
+    decals: list = field(default_factory=list)
 
 
-def _jitter(rng: np.random.Generator, color: np.ndarray,
-            amount: float) -> np.ndarray:
+def jitter(rng: np.random.Generator, color: np.ndarray,
+           amount: float) -> np.ndarray:
     return np.clip(color * rng.uniform(1 - amount, 1 + amount, 3), 0, 1)
 
 
-def _garment_color(rng: np.random.Generator) -> np.ndarray:
+def garment_color(rng: np.random.Generator) -> np.ndarray:
     # HSV -> RGB without OpenCV's uint8 rounding.
     h, s, v = rng.random(), rng.uniform(0.15, 0.9), rng.uniform(0.2, 0.95)
     k = (np.array([5, 3, 1]) + h * 6) % 6
-    return (v - v * s * np.clip(np.minimum(k, 4 - k), 0, 1)).astype(
-        np.float32)
+    return (v - v * s * np.clip(np.minimum(k, 4 - k), 0, 1)).astype(np.float32)
 
 
-def sample_appearance(rng: np.random.Generator,
-                      surface: BodySurface) -> Appearance:
-    """Draw skin, hair, garments and their patterns for one person."""
+def garment_regions(rng: np.random.Generator,
+                    surface: BodySurface) -> Tuple[np.ndarray, float]:
+    """Draw the extents of the top, the bottom and the shoes.
+
+    Returns:
+        ``(F,)`` region of every face (``TOP``, ``BOTTOM``, ``SHOES``, the
+        rest ``SKIN``) and the height of the waistband (rest pose, metres).
+    """
     masks = surface.masks
     y, abs_x = surface.y, surface.abs_x
     region = np.full(len(y), SKIN, dtype=np.int8)
@@ -141,23 +150,54 @@ def sample_appearance(rng: np.random.Generator,
     shoulder_x = abs(surface.joint('left_shoulder')[0])
     elbow_x = abs(surface.joint('left_elbow')[0])
     knee_y = surface.joint('left_knee')[1]
-    head = surface.joint('head')
 
     # Top: torso above the waistband, arms up to the sleeve end.
     waist_y = pelvis_y + rng.uniform(0.0, 0.12)
     sleeve = rng.choice(4, p=[0.15, 0.4, 0.15, 0.3])
-    sleeve_x = [shoulder_x + 0.03, shoulder_x + rng.uniform(0.08, 0.16),
-                elbow_x + rng.uniform(0.0, 0.08), np.inf][sleeve]
+    sleeve_x = [
+        shoulder_x + 0.03, shoulder_x + rng.uniform(0.08, 0.16),
+        elbow_x + rng.uniform(0.0, 0.08), np.inf
+    ][sleeve]
     above_waist = y >= waist_y
     region[masks['torso'] & above_waist] = TOP
     region[masks['arms'] & (abs_x < sleeve_x)] = TOP
     # Bottom: torso below the waistband, legs down to the hem.
     hem = rng.choice(3, p=[0.25, 0.15, 0.6])
-    hem_y = [knee_y + rng.uniform(0.05, 0.2), knee_y - rng.uniform(
-        0.1, 0.25), -np.inf][hem]
+    hem_y = [
+        knee_y + rng.uniform(0.05, 0.2), knee_y - rng.uniform(0.1, 0.25),
+        -np.inf
+    ][hem]
     region[masks['torso'] & ~above_waist] = BOTTOM
     region[masks['legs'] & (y >= hem_y)] = BOTTOM
     region[masks['feet']] = SHOES
+    return region, float(waist_y)
+
+
+def sample_patterns(rng: np.random.Generator) -> tuple:
+    """Patterns of the regions, their periods and the fabric noise waves
+    (``Appearance.patterns``, ``pattern_scale``, ``noise_waves``)."""
+    patterns = ['mottled', 'mottled', 'solid', 'solid', 'solid', 'solid']
+    patterns[TOP] = str(
+        rng.choice(['solid', 'stripes', 'checks', 'mottled'],
+                   p=[0.4, 0.25, 0.15, 0.2]))
+    patterns[BOTTOM] = str(rng.choice(['solid', 'mottled'], p=[0.5, 0.5]))
+    scale = np.array([0.05, 0.03, rng.uniform(0.03, 0.09), 0.04, 0.05, 0.05])
+    waves = rng.standard_normal((4, 4))
+    waves[:, :3] *= rng.uniform(30, 90)  # ~ 5-20 cm blotches
+    waves[:, 3] = rng.uniform(0, 2 * np.pi, 4)
+    return patterns, scale, waves
+
+
+def sample_appearance(rng: np.random.Generator,
+                      surface: BodySurface) -> Appearance:
+    """Draw skin, hair, garments and their patterns for one person: the
+    ``appearance='v1'`` look (two small eye patches, 10 % bald, garments
+    alike front and back and left and right; ``wardrobe`` draws the
+    default look)."""
+    masks = surface.masks
+    y = surface.y
+    head = surface.joint('head')
+    region, _ = garment_regions(rng, surface)
     # Hair: the top of the head, longer at the back; sometimes none.
     if rng.random() > 0.1:
         top_of_head = y > surface.eye_y + rng.uniform(0.02, 0.045)
@@ -167,30 +207,19 @@ def sample_appearance(rng: np.random.Generator,
     region[surface.eyes] = EYES
 
     colors = np.zeros((len(REGIONS), 2, 3), dtype=np.float32)
-    skin = _jitter(rng, SKIN_TONES[rng.integers(len(SKIN_TONES))], 0.06)
+    skin = jitter(rng, SKIN_TONES[rng.integers(len(SKIN_TONES))], 0.06)
     colors[SKIN] = skin, skin * 0.92
-    hair = _jitter(rng, HAIR_COLORS[rng.integers(len(HAIR_COLORS))], 0.1)
+    hair = jitter(rng, HAIR_COLORS[rng.integers(len(HAIR_COLORS))], 0.1)
     colors[HAIR] = hair, hair * 0.75
-    colors[TOP] = _garment_color(rng), _garment_color(rng)
-    bottom = (BOTTOM_COLORS[rng.integers(len(BOTTOM_COLORS))]
-              if rng.random() < 0.7 else _garment_color(rng))
-    colors[BOTTOM] = _jitter(rng, bottom, 0.1), _jitter(rng, bottom * 0.8,
-                                                        0.1)
+    colors[TOP] = garment_color(rng), garment_color(rng)
+    bottom = (
+        BOTTOM_COLORS[rng.integers(len(BOTTOM_COLORS))]
+        if rng.random() < 0.7 else garment_color(rng))
+    colors[BOTTOM] = jitter(rng, bottom, 0.1), jitter(rng, bottom * 0.8, 0.1)
     shoes = np.full(3, rng.choice([0.08, 0.2, 0.45, 0.9]), np.float32)
-    colors[SHOES] = _jitter(rng, shoes, 0.15), shoes * 0.7
+    colors[SHOES] = jitter(rng, shoes, 0.15), shoes * 0.7
     colors[EYES] = np.array([0.12, 0.09, 0.08]), np.array([0.3, 0.2, 0.15])
-
-    patterns = ['mottled', 'mottled', 'solid', 'solid', 'solid', 'solid']
-    patterns[TOP] = str(
-        rng.choice(['solid', 'stripes', 'checks', 'mottled'],
-                   p=[0.4, 0.25, 0.15, 0.2]))
-    patterns[BOTTOM] = str(rng.choice(['solid', 'mottled'], p=[0.5, 0.5]))
-    scale = np.array([0.05, 0.03, rng.uniform(0.03, 0.09), 0.04, 0.05,
-                      0.05])
-    waves = rng.standard_normal((4, 4))
-    waves[:, :3] *= rng.uniform(30, 90)  # ~ 5-20 cm blotches
-    waves[:, 3] = rng.uniform(0, 2 * np.pi, 4)
-    return Appearance(region, colors, patterns, scale, waves)
+    return Appearance(region, colors, *sample_patterns(rng))
 
 
 def fabric_noise(appearance: Appearance, points: np.ndarray) -> np.ndarray:
@@ -202,13 +231,17 @@ def fabric_noise(appearance: Appearance, points: np.ndarray) -> np.ndarray:
     points = np.asarray(points, dtype=np.float32)
     # Written out rather than `points @ waves.T`: tiny BLAS calls are slow
     # and thread-hungry in many worker processes.
-    phase = (points[:, 0:1] * waves[:, 0] + points[:, 1:2] * waves[:, 1] +
-             points[:, 2:3] * waves[:, 2] + waves[:, 3])
+    phase = (
+        points[:, 0:1] * waves[:, 0] + points[:, 1:2] * waves[:, 1] +
+        points[:, 2:3] * waves[:, 2] + waves[:, 3])
     return np.sin(phase).mean(1)
 
 
-def albedo(appearance: Appearance, region: np.ndarray,
-           rest_points: np.ndarray, noise: np.ndarray) -> np.ndarray:
+def albedo(appearance: Appearance,
+           region: np.ndarray,
+           rest_points: np.ndarray,
+           noise: np.ndarray,
+           chart: Optional[np.ndarray] = None) -> np.ndarray:
     """RGB albedo ``(N, 3)`` of surface points.
 
     Args:
@@ -216,6 +249,7 @@ def albedo(appearance: Appearance, region: np.ndarray,
         region: ``(N,)`` region of each point.
         rest_points: ``(N, 3)`` rest-pose position of each point, metres.
         noise: ``(N,)`` :func:`fabric_noise` at the points.
+        chart: ``(N,)`` DensePose chart of each point (needed by decals).
     """
     colors = appearance.colors
     out = colors[region, 0]
@@ -234,6 +268,8 @@ def albedo(appearance: Appearance, region: np.ndarray,
             t = 0.5 + 0.5 * noise[sel]
         t = t[:, None].astype(np.float32)
         out[sel] = colors[r, 0] * (1 - t) + colors[r, 1] * t
+    if appearance.decals:
+        paint_decals(appearance.decals, out, chart, rest_points, noise)
     # Fine fabric/skin grain.
     out *= (1.0 + 0.06 * noise)[:, None].astype(np.float32)
     return out

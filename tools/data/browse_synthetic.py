@@ -1,7 +1,10 @@
-"""Draw synthetic images with their labels into one PNG grid.
+"""Draw synthetic images with their labels into one PNG grid, or person
+crops of chosen views.
 
     python tools/data/browse_synthetic.py --root data/synthetic --split coco
         [--subset train] [--num 16] [--cols 4] [--panel 256] --out grid.png
+    python tools/data/browse_synthetic.py --views [--crop 64]
+        [--appearance v2] [--num 8] [--zoom 3] --out views.png
 
 Every image gets three panels:
 
@@ -15,6 +18,14 @@ Every image gets three panels:
 
 Misaligned parts, skeletons off the body or IUV off the person are label
 bugs: the panels are drawn from the files only (plus the body model).
+
+``--views`` shows what a network sees of a person's facing: each row is one
+person (pose, shape and look drawn from the row's seed) as a ``--crop`` px
+top-down crop at the headings 0 (facing the camera), 45, 90, 180 and -90
+degrees, then the 0-degree crop flipped left-right next to the render of
+the mirrored pose with the same look (what a flipped image's labels
+describe; they differ where the look is not mirror-symmetric). Crops are
+enlarged ``--zoom`` times without smoothing.
 """
 import argparse
 import json
@@ -32,8 +43,12 @@ from hpse_bench.structures.conventions import (COCO_SKELETON, H36M_PARENTS,
                                                NUM_DENSEPOSE_CHARTS,
                                                NUM_DENSEPOSE_COARSE,
                                                human_data_indices)
-from hpse_bench.synthetic import SPLITS, split_files
+from hpse_bench.synthetic import SPLITS, PosePrior, make_generator, split_files
 from hpse_bench.synthetic.rasterizer import rasterize_meshes
+from hpse_bench.synthetic.views import crop_person, render_view
+
+#: Headings (degrees) of the ``--views`` columns before the mirror pair.
+VIEW_YAWS = (0, 45, 90, 180, -90)
 
 
 def palette(n: int) -> np.ndarray:
@@ -52,15 +67,15 @@ COARSE_COLORS = palette(NUM_DENSEPOSE_COARSE)
 CHART_COLORS = palette(NUM_DENSEPOSE_CHARTS)
 
 
-def draw_skeleton(img: np.ndarray, keypoints: np.ndarray,
-                  bones: List[tuple], color: tuple) -> None:
+def draw_skeleton(img: np.ndarray, keypoints: np.ndarray, bones: List[tuple],
+                  color: tuple) -> None:
     """Draw ``(K, 3)`` keypoints ``x, y, v`` (v: 0 absent, 1 occluded, 2
     visible) and the bones between present ones."""
     for a, b in bones:
         if keypoints[a, 2] > 0 and keypoints[b, 2] > 0:
             cv2.line(img, tuple(int(round(v)) for v in keypoints[a, :2]),
-                     tuple(int(round(v)) for v in keypoints[b, :2]), color,
-                     1, cv2.LINE_AA)
+                     tuple(int(round(v)) for v in keypoints[b, :2]), color, 1,
+                     cv2.LINE_AA)
     for x, y, v in keypoints:
         if v <= 0:
             continue
@@ -71,7 +86,9 @@ def draw_skeleton(img: np.ndarray, keypoints: np.ndarray,
             cv2.circle(img, center, 3, (255, 60, 60), 1, cv2.LINE_AA)
 
 
-def blend(img: np.ndarray, color: np.ndarray, mask: np.ndarray,
+def blend(img: np.ndarray,
+          color: np.ndarray,
+          mask: np.ndarray,
           alpha: float = 0.65) -> None:
     img[mask] = (alpha * color[mask] + (1 - alpha) * img[mask]).astype(
         np.uint8)
@@ -92,8 +109,7 @@ def coco_panels(root: str, subset: str, num: int) -> List[List[np.ndarray]]:
         pose, parts, iuv = img.copy(), img.copy(), (img // 3).copy()
         for a in anns[image['id']]:
             x0, y0, w, h = a['bbox']
-            cv2.rectangle(pose, (int(x0), int(y0)), (int(x0 + w),
-                                                     int(y0 + h)),
+            cv2.rectangle(pose, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)),
                           (255, 255, 0), 1)
             draw_skeleton(pose,
                           np.asarray(a['keypoints'], float).reshape(-1, 3),
@@ -164,8 +180,7 @@ def human_data_panels(root: str, split: str, subset: str, num: int,
         blend(iuv, field, fg, alpha=0.9)
         for row in rows:
             x0, y0, w, h = data['bbox_xywh'][row][:4]
-            cv2.rectangle(pose, (int(x0), int(y0)), (int(x0 + w),
-                                                     int(y0 + h)),
+            cv2.rectangle(pose, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)),
                           (255, 255, 0), 1)
             kp = data['keypoints2d'][row][h36m].astype(float)
             kp[:, 2] *= 2  # HumanData confidence 1: draw as labelled
@@ -174,29 +189,73 @@ def human_data_panels(root: str, split: str, subset: str, num: int,
     return out
 
 
+def view_panels(appearance: str, num: int, crop: int, image_size: int,
+                first_seed: int) -> List[List[np.ndarray]]:
+    """Rows of person crops (see the module docstring)."""
+    gen = make_generator(appearance=appearance)
+    prior = PosePrior(dict(standing=0.5, walking=0.5))
+    rows = []
+    for seed in range(first_seed, first_seed + num):
+        rng = np.random.default_rng(seed)
+        betas = prior.sample_betas(rng)
+        pose = prior.sample_body_pose(rng)
+        views = [
+            render_view(gen, betas, pose, yaw, seed, image_size=image_size)
+            for yaw in VIEW_YAWS
+        ]
+        views.append(
+            render_view(
+                gen, betas, pose, 0, seed, mirror=True, image_size=image_size))
+        crops = [crop_person(v.image, v.people[0].bbox, crop) for v in views]
+        crops.insert(len(VIEW_YAWS), crops[0][:, ::-1].copy())
+        rows.append(crops)
+    return rows
+
+
+def view_grid(rows: List[List[np.ndarray]], zoom: int) -> np.ndarray:
+    """Crops enlarged ``zoom`` times (nearest), 2 px apart, white gaps."""
+    tiles = [[np.kron(c, np.ones((zoom, zoom, 1), np.uint8)) for c in row]
+             for row in rows]
+    side, gap = tiles[0][0].shape[0], 2
+    grid = np.full((len(tiles) * (side + gap) + gap, len(tiles[0]) *
+                    (side + gap) + gap, 3), 255, np.uint8)
+    for r, row in enumerate(tiles):
+        for c, tile in enumerate(row):
+            y, x = gap + r * (side + gap), gap + c * (side + gap)
+            grid[y:y + side, x:x + side] = tile
+    return grid
+
+
 def make_grid(tiles: List[List[np.ndarray]], cols: int,
               panel: int) -> np.ndarray:
     """Tiles of panels side by side, ``cols`` tiles per row."""
     rendered = []
     for panels in tiles:
         row = [
-            cv2.resize(p, (panel, panel * p.shape[0] // p.shape[1]),
-                       interpolation=cv2.INTER_AREA) for p in panels
+            cv2.resize(
+                p, (panel, panel * p.shape[0] // p.shape[1]),
+                interpolation=cv2.INTER_AREA) for p in panels
         ]
         height = max(r.shape[0] for r in row)
-        row = [np.pad(r, ((0, height - r.shape[0]), (0, 0), (0, 0)))
-               for r in row]
+        row = [
+            np.pad(r, ((0, height - r.shape[0]), (0, 0), (0, 0))) for r in row
+        ]
         tile = np.concatenate(row, axis=1)
-        rendered.append(np.pad(tile, ((2, 2), (2, 2), (0, 0)),
-                               constant_values=255))
+        rendered.append(
+            np.pad(tile, ((2, 2), (2, 2), (0, 0)), constant_values=255))
     height = max(t.shape[0] for t in rendered)
-    rendered = [np.pad(t, ((0, height - t.shape[0]), (0, 0), (0, 0)),
-                       constant_values=255) for t in rendered]
+    rendered = [
+        np.pad(
+            t, ((0, height - t.shape[0]), (0, 0), (0, 0)), constant_values=255)
+        for t in rendered
+    ]
     blank = np.full_like(rendered[0], 255)
     while len(rendered) % cols:
         rendered.append(blank)
-    rows = [np.concatenate(rendered[i:i + cols], axis=1)
-            for i in range(0, len(rendered), cols)]
+    rows = [
+        np.concatenate(rendered[i:i + cols], axis=1)
+        for i in range(0, len(rendered), cols)
+    ]
     return np.concatenate(rows, axis=0)
 
 
@@ -212,12 +271,45 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--panel', type=int, default=256, help='panel width in pixels')
     parser.add_argument('--smpl-root', default='embedded')
+    parser.add_argument(
+        '--views',
+        action='store_true',
+        help='person crops at chosen headings and mirrored (no data root)')
+    parser.add_argument(
+        '--crop', type=int, default=64, help='--views: crop side (px)')
+    parser.add_argument(
+        '--image-size',
+        type=int,
+        default=128,
+        help='--views: side of the rendered image (px)')
+    parser.add_argument(
+        '--zoom', type=int, default=3, help='--views: enlargement')
+    parser.add_argument(
+        '--appearance',
+        default='v2',
+        choices=['v2', 'v1'],
+        help='--views: the look')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='--views: seed of the first row')
     parser.add_argument('--out', default='grid.png')
     return parser.parse_args()
 
 
+def write_png(path: str, rgb: np.ndarray) -> None:
+    if not cv2.imwrite(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+        raise SystemExit(f'could not write {path}')
+
+
 def main() -> None:
     args = parse_args()
+    if args.views:
+        grid = view_grid(
+            view_panels(args.appearance, args.num, args.crop, args.image_size,
+                        args.seed), args.zoom)
+        write_png(args.out, grid)
+        print(f'wrote {args.out} ({args.num} people, {grid.shape[1]}x'
+              f'{grid.shape[0]} px)')
+        return
     subsets = split_files(args.root, args.split)
     subset = args.subset or next(iter(subsets))
     if subset not in subsets:
@@ -229,8 +321,7 @@ def main() -> None:
         tiles = human_data_panels(args.root, args.split, subset, args.num,
                                   args.smpl_root)
     grid = make_grid(tiles, args.cols, args.panel)
-    if not cv2.imwrite(args.out, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR)):
-        raise SystemExit(f'could not write {args.out}')
+    write_png(args.out, grid)
     print(f'wrote {args.out} ({len(tiles)} images, {grid.shape[1]}x'
           f'{grid.shape[0]} px)')
 

@@ -2,7 +2,7 @@
 
     python tools/data/make_synthetic.py --out data/synthetic [--num N]
         [--seed S] [--workers W] [--splits coco h36m pw3d mupots]
-        [--image-size 256] [--force]
+        [--image-size 256] [--appearance v2] [--facing natural] [--force]
 
 The same seed and sizes give the same bytes whatever ``--workers``. An
 existing, intact copy made with the same arguments is kept; ``--force``
@@ -26,8 +26,8 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help='images in the first subset of every split (coco train, h36m '
         'train, pw3d test, mupots test); the second subset is a fixed '
-        'fraction of it. Default: ' + ', '.join(
-            f'{k} {v}' for k, v in DEFAULT_NUM_IMAGES.items()))
+        'fraction of it. Default: ' +
+        ', '.join(f'{k} {v}' for k, v in DEFAULT_NUM_IMAGES.items()))
     parser.add_argument('--seed', type=int, default=0, help='data seed')
     parser.add_argument(
         '--workers', type=int, default=1, help='generator processes')
@@ -52,6 +52,18 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help='DensePose points per person (default 100)')
     parser.add_argument(
+        '--appearance',
+        choices=['v2', 'v1'],
+        default=None,
+        help='look of the people: v2 (default; face, hair, front/back '
+        'garment designs, one-sided strap and watch) or v1 (format 1)')
+    parser.add_argument(
+        '--facing',
+        choices=['natural', 'uniform'],
+        default=None,
+        help='headings: natural (default; mostly towards the camera, shares '
+        'per split in docs/data_contract.md) or uniform (format 1)')
+    parser.add_argument(
         '--force',
         action='store_true',
         help='regenerate even when an intact copy exists')
@@ -73,8 +85,9 @@ def main() -> None:
         options['image_size'] = args.image_size
     if args.multi_person_image_size is not None:
         options['multi_person_image_size'] = args.multi_person_image_size
-    if args.dp_points is not None:
-        options['dp_points'] = args.dp_points
+    for key in ('dp_points', 'appearance', 'facing'):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
     start = time.time()
     root = ensure_synthetic_data(
         args.out,
