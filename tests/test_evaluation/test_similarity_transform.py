@@ -300,3 +300,14 @@ def test_svd_is_left_only_to_ill_separated_samples(monkeypatch):
     pred[:5] = rng.normal(size=(5, 14, 1)) * np.array([1.0, 2.0, 3.0])
     similarity_transform(pred, gt)
     assert sum(sent) == 5
+
+
+def test_blocks_of_samples_give_the_same_result(monkeypatch):
+    module = sys.modules['hpse_bench.evaluation.functional.'
+                         'similarity_transform']
+    pred, gt, mask, _ = _hard_batch(3, num=50)
+    whole = similarity_transform(pred, gt, mask, return_params=True)
+    monkeypatch.setattr(module, '_BLOCK', 7)
+    blocks = similarity_transform(pred, gt, mask, return_params=True)
+    for a, b in zip(whole, blocks):
+        np.testing.assert_array_equal(a, b)

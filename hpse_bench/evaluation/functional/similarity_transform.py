@@ -29,6 +29,8 @@ _MIN_EIGEN_GAPS = 1e-2
 # has converged (one more step follows), and the most steps taken.
 _NEWTON_TOLERANCE = 1e-10
 _NEWTON_MAX_ITER = 30
+# Samples solved together (their arrays: about 1 MiB).
+_BLOCK = 4096
 
 
 def similarity_transform(
@@ -81,17 +83,29 @@ def similarity_transform(
         pred, gt = pred[None], gt[None]
         mask = None if mask is None else as_float64(mask, 'mask')[None]
     valid = as_mask(mask, pred.shape[:2])
-    # nan/inf in the input only reach the joints and samples documented.
-    with np.errstate(invalid='ignore', over='ignore'):
-        pred0, mu_pred, mu_gt, scale, rotation = _fit(pred, gt, valid)
-        aligned = np.matmul(pred0, scale[:, None, None] *
-                            rotation.transpose(0, 2, 1)) + mu_gt[:, None]
+    num = pred.shape[0]
+    aligned = np.empty_like(pred)
+    scale, translation = np.empty(num), np.empty((num, 3))
+    rotation = np.empty((num, 3, 3))
+    # Blocks of samples whose arrays stay in a core's cache: the many
+    # element-wise steps run from there instead of from memory.
+    for start in range(0, num, _BLOCK):
+        block = slice(start, start + _BLOCK)
+        # nan/inf in the input only reach the joints and samples documented.
+        with np.errstate(invalid='ignore', over='ignore'):
+            pred0, mu_pred, mu_gt, scale[block], rotation[block] = _fit(
+                pred[block], gt[block], valid[block])
+            np.matmul(
+                pred0,
+                scale[block, None, None] * rotation[block].transpose(0, 2, 1),
+                out=aligned[block])
+            aligned[block] += mu_gt[:, None]
+            translation[block] = mu_gt - scale[block, None] * np.einsum(
+                'nij,nj->ni', rotation[block], mu_pred)
     if single:
         aligned = aligned[0]
     if not return_params:
         return aligned
-    translation = mu_gt - scale[:, None] * np.einsum('nij,nj->ni', rotation,
-                                                     mu_pred)
     return aligned, scale, rotation, translation
 
 
@@ -104,7 +118,7 @@ def _fit(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray) -> tuple:
     num, num_joints = pred.shape[:2]
     # Sums over joints as products with a weight vector: numpy reduces over
     # a middle axis several times slower than matmul does.
-    if valid.all():
+    if valid.all() and num_joints:
         # The common case, without masking passes.
         mean = np.full((1, num_joints), 1.0 / num_joints)
         mu_pred = np.matmul(mean, pred)[:, 0]
@@ -129,7 +143,7 @@ def _fit(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray) -> tuple:
 
     # H = sum_j m_j p_j g_j^T, (N, 3, 3); R maximises tr(R H).
     cov = np.matmul(pred_w.transpose(0, 2, 1), gt_w)
-    flat = pred_w.reshape(num, -1)
+    flat = pred_w.reshape(num, 3 * num_joints)
     var_pred = np.einsum('ni,ni->n', flat, flat)
     if not usable.all():
         cov[~usable] = 0.0
