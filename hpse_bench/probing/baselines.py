@@ -147,6 +147,37 @@ def _as_row(values: dict, keys: List[str]) -> Dict[str, Optional[float]]:
     return out
 
 
+def _evaluate(cfg: Config, predictors: Dict[str, BaselineMeshPredictor],
+              selection: probe_data.Selection,
+              only_sets: Dict[str, List[str]], batch_size: int,
+              num_workers: int) -> Dict[str, dict]:
+    """Each predictor's metrics from its own copy of the config's test
+    evaluator, fed as MMEngine's test loop feeds it (``test_step``, then
+    ``process``); ``only_sets[name]`` limits a predictor to those sets."""
+    evaluators = {name: build_evaluator(cfg) for name in predictors}
+    counts = dict.fromkeys(predictors, 0)
+    for evaluator in evaluators.values():
+        evaluator.dataset_meta = selection.datasets[0].metainfo
+    for batch in probe_data.batches(selection, batch_size, num_workers):
+        for name, predictor in predictors.items():
+            part = copy.deepcopy(batch)
+            if name in only_sets:
+                part = _subset(part, [
+                    s.metainfo['dataset_name'] in only_sets[name]
+                    for s in part['data_samples']
+                ])
+            if not part['data_samples']:
+                continue
+            with torch.no_grad():
+                outputs = predictor.test_step(part)
+            evaluators[name].process(outputs, part)
+            counts[name] += len(outputs)
+    return {
+        name: evaluators[name].evaluate(counts[name]) if counts[name] else {}
+        for name in predictors
+    }
+
+
 def run_baselines(cfg: Config,
                   batch_size: int = 32,
                   num_workers: int = 0,
@@ -185,29 +216,9 @@ def run_baselines(cfg: Config,
     selection = probe_data.Selection(tests, [
         probe_data.evenly_spaced(len(d), max_test_samples) for d in tests
     ])
-    evaluators = {name: build_evaluator(cfg) for name in predictors}
-    counts = dict.fromkeys(predictors, 0)
-    for evaluator in evaluators.values():
-        evaluator.dataset_meta = tests[0].metainfo
-    for batch in probe_data.batches(selection, batch_size, num_workers):
-        for name, predictor in predictors.items():
-            part = copy.deepcopy(batch)
-            if name == 'oracle_pose_mean_shape':
-                part = _subset(part, [
-                    s.metainfo['dataset_name'] in with_smpl
-                    for s in part['data_samples']
-                ])
-            if not part['data_samples']:
-                continue
-            with torch.no_grad():
-                outputs = predictor.test_step(part)
-            evaluators[name].process(outputs, part)
-            counts[name] += len(outputs)
-
-    values = {
-        name: evaluators[name].evaluate(counts[name]) if counts[name] else {}
-        for name in predictors
-    }
+    values = _evaluate(cfg, predictors, selection, {
+        'oracle_pose_mean_shape': with_smpl
+    }, batch_size, num_workers)
     keys = sorted(values['mean_smpl_pose'])
     rows = {name: _as_row(v, keys) for name, v in values.items()}
     if vertices is None:

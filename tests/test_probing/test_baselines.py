@@ -1,5 +1,6 @@
 """Baseline rows on the tiny synthetic data, through the config's own test
 evaluator, against hand computations."""
+import copy
 import json
 import os
 import subprocess
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 from probing_samples import HMR_CONFIG, REPO, as_cli, fixture_options
 
-from hpse_bench.probing import LABELS, run_baselines, training_mean_pose
+from hpse_bench.probing import LABELS
+from hpse_bench.probing import data as probe_data
+from hpse_bench.probing import run_baselines, training_mean_pose
 from hpse_bench.probing.baseline_predictor import BaselineMeshPredictor
 from hpse_bench.probing.baselines import predictor_kwargs
 from hpse_bench.registry import DATASETS
@@ -120,3 +123,43 @@ def test_rows_carry_the_labels_and_say_how_mupots_is_matched(rows):
     for row in rows['rows'].values():
         # Every baseline person is matched to its own annotation.
         assert row['mupots/pck_all'] == row['mupots/pck_matched']
+
+
+def test_the_probes_chance_is_the_train_mean_row(hmr_cfg, rows):
+    # Two code paths, one number: the 3D probe's constant predictor (the
+    # training-mean LSP-14 pose, scored by the functional PA-MPJPE) and the
+    # training-set average pose row (scored by the config's evaluator).
+    from hpse_bench.probing import run_probe
+    probe = run_probe(hmr_cfg, None, max_train_samples=None)
+    row = rows['rows']['train_mean_pose']
+    for test_set, key in (('h36m', 'h36m/pa_mpjpe'),
+                          ('pw3d', '3dpw/pa_mpjpe')):
+        assert probe['chance'][f'probe/{test_set}/3d_pa_mpjpe'] == \
+            pytest.approx(row[key], abs=1e-3)
+
+
+def test_every_baseline_is_located_at_the_labelled_2d_joints(hmr_cfg):
+    sets = probe_data.test_sets(hmr_cfg)
+    mupots = [d for d in sets if d.dataset_name == 'mupots'][0]
+    batch = next(iter(probe_data.batches(
+        probe_data.Selection([mupots], [np.arange(6)]), batch_size=6)))
+    kwargs = predictor_kwargs(hmr_cfg)
+    constant = np.random.default_rng(0).normal(size=(17, 3))
+    outputs = [
+        predictor.test_step(copy.deepcopy(batch)) for predictor in (
+            BaselineMeshPredictor(**kwargs),
+            BaselineMeshPredictor(keypoints3d=constant, **kwargs),
+            BaselineMeshPredictor(pose='ground_truth', betas='zero',
+                                  **kwargs))
+    ]
+    for out in outputs:
+        for sample in out:
+            np.testing.assert_array_equal(
+                sample.pred_keypoints2d_img.numpy(),
+                sample.gt_keypoints2d_img[:, :2].numpy())
+    mean, fixed, oracle = ([s.pred_keypoints3d.numpy() for s in out]
+                           for out in outputs)
+    assert all(np.array_equal(p, mean[0]) for p in mean)
+    for p in fixed:
+        np.testing.assert_allclose(p, constant, rtol=1e-6)
+    assert not np.allclose(oracle[0], oracle[1])
