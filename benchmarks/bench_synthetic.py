@@ -1,22 +1,27 @@
-"""Synthetic person crops per second per core, by stage, and peak memory.
+"""Synthetic images per second per core at the sizes the studies use, by
+stage, against the first format's look, and the rasteriser against a
+textbook peer.
 
-Renders single-person crops at 256x192 in the COCO style (cluttered
-background, occluders, truncation) with every label (COCO keypoints with
-z-buffer visibility, DensePose points and coarse masks, visible-mask RLE,
-SMPL parameters, 3D joints, the 24-chart part map) and the JPEG and PNG
-encoding, on one thread, in the generator's groups of ``GROUP_SIZE`` crops
-that share one body-model pass, exactly as dataset generation does. Time is
-CPU time of this process (robust on a shared machine); each group keeps the
-best of ``--repeat`` runs.
+1. Dataset generation, as ``ensure_synthetic_data`` runs it (every label,
+   JPEG and part-map PNG, the generator's groups of ``GROUP_SIZE`` images
+   sharing one body-model pass), for the single-person splits ``h36m`` and
+   ``coco`` at each ``--sizes`` image side, with the default look
+   (``appearance='v2'``) and the first format's (``'v1'``) in the same run.
+2. Stages of single-person crops at 256x192 in the COCO style (cluttered
+   background, occluders, truncation) with every label (COCO keypoints
+   with z-buffer visibility, DensePose points and coarse masks,
+   visible-mask RLE, SMPL parameters, 3D joints, the 24-chart part map).
+3. The peer: the textbook rasteriser, a loop over faces that tests the
+   pixels of each face's bounding box, on the same posed meshes.
 
-The peer is the textbook rasteriser, a loop over faces that tests the pixels
-of each face's bounding box, run on the same posed meshes: the vectorised
-z-buffer's speed-up over it is printed beside the stage table.
-Target: >= 50 crops/s per core.
+Time is CPU time of this process (robust on a shared machine); each group
+keeps the best of ``--repeat`` runs. Target: >= 50 images/s per core at
+every size.
 
 Usage::
 
-    python benchmarks/bench_synthetic.py [--crops 64] [--repeat 3]
+    python benchmarks/bench_synthetic.py [--images 64] [--repeat 3]
+        [--sizes 96 128 256]
 """
 import argparse
 import contextlib
@@ -29,7 +34,7 @@ from typing import Dict, Iterator, Tuple
 import numpy as np
 import torch
 
-from hpse_bench.synthetic import GROUP_SIZE, SPLIT_STYLES
+from hpse_bench.synthetic import GROUP_SIZE, SPLIT_STYLES, make_generator
 from hpse_bench.synthetic import generator as G
 from hpse_bench.synthetic import scene as S
 from hpse_bench.synthetic.rasterizer import rasterize_meshes
@@ -73,25 +78,60 @@ def stage_timers() -> Iterator[Dict[str, float]]:
             setattr(owner, name, original)
 
 
-def run(gen: G.SyntheticHumanGenerator, crops: int, repeat: int = 1,
-        clock=time.process_time) -> Tuple[int, float]:
-    """Render ``crops`` crops group by group; each group ``repeat`` times,
+def run(gen: G.SyntheticHumanGenerator,
+        crops: int,
+        repeat: int = 1,
+        clock=time.process_time,
+        split: str = 'crop',
+        subset: str = 'bench',
+        count: str = 'people') -> Tuple[int, float]:
+    """Render ``crops`` images group by group; each group ``repeat`` times,
     keeping its fastest run (contention on a shared machine only ever
-    adds time). Returns the crops and the seconds."""
+    adds time). Returns the people (or images, ``count='images'``) and the
+    seconds."""
     done, seconds = 0, 0.0
     for start in range(0, crops, GROUP_SIZE):
         best = float('inf')
         for _ in range(repeat):
             begin = clock()
-            results = gen.generate_group('crop', 'bench', start,
+            results = gen.generate_group(split, subset, start,
                                          range(start, start + GROUP_SIZE))
             for result in results:
                 gen.encode_jpeg(result.image)
                 gen.encode_part_png(result)
             best = min(best, clock() - begin)
-        done += sum(len(r.people) for r in results)
+        done += (
+            len(results) if count == 'images' else sum(
+                len(r.people) for r in results))
         seconds += best
     return done, seconds
+
+
+def size_table(sizes, images: int, repeat: int) -> None:
+    """Images/s per core of dataset generation per size, split and look."""
+    print(f'dataset generation, 1 thread, {images} images per cell, best '
+          f'of {repeat} per group of {GROUP_SIZE} (images/s per core, CPU '
+          'time; v2 = default look, v1 = first format)')
+    print(f'{"image side":12s}' +
+          ''.join(f'{split + " " + look:>12s}' for split in ('h36m', 'coco')
+                  for look in ('v2', 'v1')) + f'{"v2 / v1 cost":>14s}')
+    for size in sizes:
+        rates, costs = [], []
+        for split in ('h36m', 'coco'):
+            for look in ('v2', 'v1'):
+                gen = make_generator(image_size=size, appearance=look)
+                run(gen, GROUP_SIZE, split=split, subset='train')  # warm-up
+                done, seconds = run(
+                    gen,
+                    images,
+                    repeat,
+                    split=split,
+                    subset='train',
+                    count='images')
+                rates.append(done / seconds)
+            costs.append(rates[-1] / rates[-2])
+        print(f'{size:>4d} x {size:<5d}' +
+              ''.join(f'{r:12.1f}' for r in rates) + f'{np.mean(costs):14.2f}')
 
 
 def loop_rasterize(vertices: np.ndarray, faces: np.ndarray, focal: float,
@@ -117,8 +157,8 @@ def loop_rasterize(vertices: np.ndarray, faces: np.ndarray, focal: float,
         w1 = ((x2 - px) * (y0 - py) - (x0 - px) * (y2 - py)) / area
         w2 = 1 - w0 - w1
         inside = (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
-        z = 1 / (w0 / vertices[i, 2] + w1 / vertices[j, 2] +
-                 w2 / vertices[k, 2])
+        z = 1 / (
+            w0 / vertices[i, 2] + w1 / vertices[j, 2] + w2 / vertices[k, 2])
         closer = inside & (z < zbuf[ya:yb + 1, xa:xb + 1])
         zbuf[ya:yb + 1, xa:xb + 1][closer] = z[closer]
         face_id[ya:yb + 1, xa:xb + 1][closer] = f
@@ -127,12 +167,15 @@ def loop_rasterize(vertices: np.ndarray, faces: np.ndarray, focal: float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--crops', type=int, default=64)
+    parser.add_argument('--images', type=int, default=64)
     parser.add_argument('--repeat', type=int, default=3)
+    parser.add_argument('--sizes', type=int, nargs='+', default=[96, 128, 256])
     args = parser.parse_args()
-    crops = max(GROUP_SIZE, args.crops // GROUP_SIZE * GROUP_SIZE)
+    crops = max(GROUP_SIZE, args.images // GROUP_SIZE * GROUP_SIZE)
     torch.set_num_threads(1)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    size_table(args.sizes, crops, args.repeat)
+    print()
 
     gen = G.SyntheticHumanGenerator(styles={'crop': CROP})
     run(gen, GROUP_SIZE)  # warm-up
@@ -155,8 +198,8 @@ def main() -> None:
 
     # Peer: textbook per-face rasteriser vs ours on the same posed bodies.
     results = gen.generate_group('crop', 'bench', 0, range(2))
-    meshes = [(p.vertices, gen.faces, r.camera)
-              for r in results for p in r.people]
+    meshes = [(p.vertices, gen.faces, r.camera) for r in results
+              for p in r.people]
     t_ours, t_peer = float('inf'), float('inf')
     for vertices, faces, cam in meshes:
         start = time.process_time()

@@ -263,11 +263,12 @@ class SyntheticHumanGenerator:
                 draft = self._sample_bodies(rng, style, prior)
                 output = self._forward_many([draft[1]])[0]
             scene = compose_scene(rng, style, *draft, output, self.sample_look)
-            result, hidden = self._render(rng, scene)
+            result, hidden = self._render(rng, scene, style.densepose)
             if not hidden:
                 return result
         # Rare: keep the last scene without the people that are hidden.
-        result, hidden = self._render(rng, scene.without(hidden))
+        result, hidden = self._render(rng, scene.without(hidden),
+                                      style.densepose)
         if hidden:
             raise RuntimeError('no labelled person after '
                                f'{MAX_ATTEMPTS} draws of a scene')
@@ -303,17 +304,22 @@ class SyntheticHumanGenerator:
         scene = Scene(
             camera, people, posed, list(occluders), light, looks,
             render_background(style.background, rng, camera.image_size))
-        result, hidden = self._render(rng, scene)
+        result, hidden = self._render(rng, scene, style.densepose)
         if hidden:
             raise ValueError(f'people {hidden} are too hidden to be labelled '
                              'or reach behind the camera')
         return result
 
-    def _render(self, rng: np.random.Generator,
-                scene: Scene) -> Tuple[Optional[SyntheticImage], List[int]]:
-        """Rasterise, shade and label a scene. Returns the image and an
-        empty list, or None and the people too hidden to be labelled (or
-        reaching behind the camera)."""
+    def _render(
+        self,
+        rng: np.random.Generator,
+        scene: Scene,
+        with_densepose: bool = True
+    ) -> Tuple[Optional[SyntheticImage], List[int]]:
+        """Rasterise, shade and label a scene (DensePose too when
+        ``with_densepose``). Returns the image and an empty list, or None
+        and the people too hidden to be labelled (or reaching behind the
+        camera)."""
         camera = scene.camera
         posed = scene.posed
         height, width = camera.image_size
@@ -338,8 +344,8 @@ class SyntheticHumanGenerator:
 
         labels = [
             label_person(rng, i, scene.people[i], posed, camera, frags,
-                         person_map, part_map, self.face_uv, self.dp_points)
-            for i in range(num_people)
+                         person_map, part_map, self.face_uv, self.dp_points,
+                         with_densepose) for i in range(num_people)
         ]
         hidden = [i for i, person in enumerate(labels) if person is None]
         if hidden:

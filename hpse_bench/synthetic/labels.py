@@ -76,7 +76,7 @@ class PersonLabels:
     area: int
     segmentation: Dict[str, object]
     keypoints: np.ndarray
-    densepose: Dict[str, list]
+    densepose: Optional[Dict[str, list]]
     smpl: Dict[str, np.ndarray]
     keypoints3d: Dict[str, np.ndarray]
     keypoints2d: Dict[str, np.ndarray]
@@ -101,11 +101,17 @@ def project(points: np.ndarray, focal_length: float,
         torch.as_tensor(principal_point, dtype=torch.float64))[0].numpy()
 
 
-def label_person(rng: np.random.Generator, i: int, params: PersonParams,
-                 posed: Dict[str, np.ndarray], camera: Camera,
-                 frags: Fragments, person_map: np.ndarray,
-                 part_map: np.ndarray, face_uv: np.ndarray,
-                 dp_points: int) -> Optional[PersonLabels]:
+def label_person(rng: np.random.Generator,
+                 i: int,
+                 params: PersonParams,
+                 posed: Dict[str, np.ndarray],
+                 camera: Camera,
+                 frags: Fragments,
+                 person_map: np.ndarray,
+                 part_map: np.ndarray,
+                 face_uv: np.ndarray,
+                 dp_points: int,
+                 with_densepose: bool = True) -> Optional[PersonLabels]:
     """Labels of person ``i`` of a rendered scene, or None when it is too
     hidden (fewer than ``MIN_VISIBLE_PIXELS`` pixels or
     ``MIN_VISIBLE_KEYPOINTS`` visible keypoints).
@@ -121,6 +127,9 @@ def label_person(rng: np.random.Generator, i: int, params: PersonParams,
         part_map: ``(H, W)`` DensePose chart per pixel, 0 elsewhere.
         face_uv: ``(F, 3, 2)`` DensePose U, V per face corner.
         dp_points: DensePose points per person, at most.
+        with_densepose: label DensePose; else ``densepose`` is None (the
+            points are still drawn, so the image's random stream is the
+            same either way).
     """
     height, width = camera.image_size
     mask = person_map == i
@@ -143,7 +152,11 @@ def label_person(rng: np.random.Generator, i: int, params: PersonParams,
                                person_map, part_map, (height, width))
     if (keypoints[:, 2] == 2).sum() < MIN_VISIBLE_KEYPOINTS:
         return None
-    dp = densepose(rng, mask, bbox, part_map, frags, face_uv, dp_points)
+    if with_densepose:
+        dp = densepose(rng, mask, bbox, part_map, frags, face_uv, dp_points)
+    else:
+        dp = None
+        rng.choice(area, size=min(dp_points, area), replace=False)
     return PersonLabels(
         bbox=bbox,
         area=area,

@@ -48,6 +48,9 @@ class SplitStyle:
         facing: shares of people facing the camera (within
             ``FRONT_MAX_YAW``), in profile and facing away (beyond
             ``BACK_MIN_YAW``); None for any heading, uniformly.
+        densepose: label DensePose (points and the 14 coarse masks, the
+            costliest label at small image sizes); only the COCO-like
+            split's files carry it.
     """
     image_size: Tuple[int, int] = (256, 256)
     background: str = 'clutter'
@@ -61,6 +64,7 @@ class SplitStyle:
     activities: Optional[Dict[str, float]] = None
     lighting: str = 'natural'
     facing: Optional[Tuple[float, float, float]] = (0.6, 0.25, 0.15)
+    densepose: bool = True
 
 
 @dataclass

@@ -50,7 +50,8 @@ SPLIT_STYLES: Dict[str, SplitStyle] = {
             gesturing=0.2,
             free=0.05),
         lighting='studio',
-        facing=(0.45, 0.35, 0.2)),
+        facing=(0.45, 0.35, 0.2),
+        densepose=False),
     # In the wild: city backgrounds, some occlusion.
     'pw3d':
     SplitStyle(
@@ -64,7 +65,8 @@ SPLIT_STYLES: Dict[str, SplitStyle] = {
             walking=0.45,
             crouching=0.05,
             gesturing=0.15,
-            free=0.05)),
+            free=0.05),
+        densepose=False),
     # Several people standing on one ground plane, occluding each other.
     'mupots':
     SplitStyle(
@@ -76,5 +78,6 @@ SPLIT_STYLES: Dict[str, SplitStyle] = {
         depth_range=(3.0, 6.5),
         focal_range=(1.0, 1.6),
         pitch_range=(-5.0, 12.0),
-        facing=(0.7, 0.2, 0.1)),
+        facing=(0.7, 0.2, 0.1),
+        densepose=False),
 }
