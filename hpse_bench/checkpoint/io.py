@@ -2,9 +2,9 @@
 
 Every checkpoint hpse_bench reads goes through :func:`load_checkpoint_file`,
 i.e. through MMEngine's ``CheckpointLoader``: local files take the loader
-installed by :mod:`hpse_bench.utils.compat` (``weights_only=True`` first, the
-full unpickler only for files that refuse it, such as MMEngine's own training
-checkpoints, which must therefore be trusted files), and URLs or
+installed by :mod:`hpse_bench.utils.compat` (``weights_only=True`` with the
+exact types MMEngine's own training checkpoints need; a file that needs more
+is refused, and :mod:`.resave` converts a trusted one once), and URLs or
 ``torchvision://`` names take MMEngine's other schemes.
 """
 import os
@@ -48,9 +48,13 @@ def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> Any:
         FileNotFoundError: a local path that does not exist (the message
             names it, also resolved to an absolute path).
         CheckpointReadError: the file exists but is not a PyTorch
-            checkpoint.
+            checkpoint, is truncated, or needs more than ``weights_only``
+            loading allows (the message names the file and the cause).
     """
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from hpse_bench.utils.compat import (CorruptCheckpointError,
+                                         UnsafeCheckpointError)
 
     filename = os.fspath(filename)
     if not is_remote(filename):
@@ -64,6 +68,8 @@ def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> Any:
             filename, map_location=map_location)
     except FileNotFoundError:
         raise
+    except (UnsafeCheckpointError, CorruptCheckpointError) as err:
+        raise CheckpointReadError(str(err)) from err
     except Exception as err:  # noqa: BLE001 - re-raised with the file name
         raise CheckpointReadError(
             f'could not read {filename} as a PyTorch checkpoint '

@@ -14,13 +14,19 @@ code.
 
 2. MMEngine checkpoints under ``torch.load(weights_only=True)`` (torch >= 2.6).
    Symptom: ``load_checkpoint`` / ``resume`` fail with ``Unsupported global:
-   ... HistoryBuffer`` on MMEngine's own checkpoints (they hold the message
-   hub, numpy scalars and ``builtins.getattr``).
-   Fix: MMEngine's local-file loader first tries ``weights_only=True``; only
-   if that refuses the file does it unpickle it fully. Full unpickling can run
-   code, so this is for trusted files only: checkpoints you made or chose to
-   point a config at. Plain ``{'state_dict': tensors}`` files (what
-   ``tools/export_backbone.py`` writes) always take the safe path.
+   ... HistoryBuffer`` on MMEngine's own checkpoints: the message hub's
+   ``HistoryBuffer`` objects hold numpy arrays and scalars, and their
+   statistics methods are pickled as ``getattr(HistoryBuffer, 'min')``.
+   Fix: MMEngine's local-file loader loads with ``weights_only=True`` only,
+   allowing exactly those types (:func:`checkpoint_safe_globals`): the
+   ``HistoryBuffer`` class, numpy's array and scalar rebuilders and dtypes,
+   and in place of ``builtins.getattr`` a function that returns the
+   statistics methods of ``HistoryBuffer`` and refuses everything else. A
+   file that needs more is refused (:class:`UnsafeCheckpointError`) with its
+   name, what it needs and the one-time conversion of a trusted file
+   (``python -m hpse_bench.checkpoint.resave IN OUT``); nothing in it runs.
+   A truncated or corrupt file raises :class:`CorruptCheckpointError`
+   naming it.
 
 3. Distributed training on CPU (gloo).
    Symptoms: MMEngine's ``init_dist`` calls ``torch.cuda.set_device`` ("Found
@@ -35,9 +41,11 @@ code.
 import importlib.machinery
 import importlib.util
 import os
+import pickle
+import re
 import sys
 import types
-from typing import Optional
+from typing import Any, List, Optional
 
 _APPLIED = False
 
@@ -74,26 +82,136 @@ def _patch_mmcv_ext() -> None:
     sys.modules['mmcv._ext'] = stub
 
 
-def _patch_checkpoint_loading() -> None:
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint needs more than ``weights_only=True`` and the types of
+    :func:`checkpoint_safe_globals`; nothing in it was run."""
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A file is truncated or corrupt, or not a PyTorch checkpoint."""
+
+
+#: Statistics ``HistoryBuffer`` registers by default (mmengine 0.10.7).
+_HISTORY_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_statistic(owner: Any, name: Any) -> Any:
+    """Stands for ``builtins.getattr`` while a checkpoint loads.
+
+    MMEngine pickles a ``HistoryBuffer``'s statistics methods as
+    ``getattr(HistoryBuffer, 'min')``; a general ``getattr`` would let a
+    file walk from any allowed class to anything reachable from it.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if owner is HistoryBuffer and isinstance(name, str) and (
+            name in _HISTORY_STATISTICS
+            or name in HistoryBuffer._statistics_methods):
+        return getattr(HistoryBuffer, name)
+    shown = getattr(owner, '__name__', type(owner).__name__)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({shown}, {name!r}): a checkpoint may only '
+        'name the statistics methods of MMEngine\'s HistoryBuffer')
+
+
+def checkpoint_safe_globals() -> List[Any]:
+    """What ``torch.load(weights_only=True)`` may build besides tensors,
+    for MMEngine's training checkpoints (resume, ``load_from``).
+
+    Types, and rebuild functions that only make arrays and scalars: no
+    callable that can reach code (``getattr``, ``eval``, ``os.*``).
+    """
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    reconstruct = np.ndarray.__reduce__(np.zeros(1))[0]
+    scalar = np.float64(0).__reduce__()[0]
+    dtypes = {
+        type(np.dtype(code))
+        for code in ('?', 'b', 'h', 'i', 'l', 'q', 'B', 'H', 'I', 'L', 'Q',
+                     'e', 'f', 'd', 'g', 'F', 'D', 'U', 'S')
+    }
+    allowed: List[Any] = [HistoryBuffer, np.ndarray, np.dtype, *dtypes]
+    allowed.append((_history_buffer_statistic, 'builtins.getattr'))
+    # numpy keeps its rebuild functions in numpy.core before 2.0,
+    # numpy._core after.
+    for core in ('numpy.core', 'numpy._core'):
+        allowed += [(reconstruct, f'{core}.multiarray._reconstruct'),
+                    (scalar, f'{core}.multiarray.scalar')]
+    return allowed
+
+
+def _unsafe_names(filename: str, inner: str) -> str:
     import torch
-    from mmengine.runner.checkpoint import CheckpointLoader
+    try:
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
+    except Exception:  # noqa: BLE001 - not a zip file: use the error
+        names = []
+    if names:
+        return ', '.join(sorted(names))
+    return inner.split('. ')[0].replace(' was not an allowed global by '
+                                        'default', '')
 
-    if 'weights_only' not in torch.load.__code__.co_varnames:
-        return  # old torch: nothing to relax
 
-    def load_from_local(filename, map_location):
-        filename = os.path.expanduser(filename)
-        if not os.path.isfile(filename):
-            raise FileNotFoundError(
-                f'checkpoint file not found: {filename} '
-                f'(resolved to {os.path.abspath(filename)})')
+def resave_command(filename: str) -> str:
+    """The one-time conversion of a trusted file (see the error below)."""
+    out = os.path.splitext(filename)[0] + '_weights.pth'
+    return f'python -m hpse_bench.checkpoint.resave {filename} {out}'
+
+
+def load_checkpoint_safely(filename: str, map_location: Any = None) -> Any:
+    """``torch.load(weights_only=True)`` with :func:`checkpoint_safe_globals`.
+
+    Raises:
+        FileNotFoundError: naming the path.
+        UnsafeCheckpointError: the file names a type or function outside
+            the allow-list (named in the message, with the conversion).
+        CorruptCheckpointError: truncated, corrupt or not a checkpoint.
+    """
+    import torch
+
+    filename = os.path.expanduser(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(
+            f'checkpoint file not found: {filename} '
+            f'(resolved to {os.path.abspath(filename)})')
+    with torch.serialization.safe_globals(checkpoint_safe_globals()):
         try:
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
-        except Exception:  # noqa: BLE001 - refused by the safe unpickler
-            # Trusted-files-only: see the module docstring, patch 2.
-            return torch.load(
-                filename, map_location=map_location, weights_only=False)
+        except pickle.UnpicklingError as err:
+            # torch wraps the unpickler's message; the original is the
+            # context of its error.
+            inner = str(err.__context__ or err).strip()
+            if not re.search(
+                    r'Unsupported global|unrecognized function|Can only '
+                    r'(build|create)|refusing getattr|is blocked', inner):
+                raise CorruptCheckpointError(
+                    f'{filename}: cannot be read as a PyTorch checkpoint: '
+                    'it is truncated or corrupt, or not a checkpoint '
+                    f'({inner.splitlines()[0][:200]})') from err
+            raise UnsafeCheckpointError(
+                f'{filename}: loading it needs '
+                f'{_unsafe_names(filename, inner)}, which a checkpoint may '
+                'not name (unpickling it could run code; checkpoints load '
+                'with torch.load(weights_only=True) and the types of '
+                "MMEngine's own checkpoints only). If you trust this file, "
+                'convert it once into a weights-only file and use that:\n'
+                f'    {resave_command(filename)}') from None
+        except (RuntimeError, EOFError, ValueError, OverflowError,
+                MemoryError) as err:
+            first = (str(err).splitlines() or [type(err).__name__])[0]
+            raise CorruptCheckpointError(
+                f'{filename}: cannot be read as a PyTorch checkpoint: it is '
+                f'truncated or corrupt, or not a checkpoint ({first[:200]})'
+            ) from err
+
+
+def _patch_checkpoint_loading() -> None:
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    # MMEngine logs the backend by the name after 'load_from_'.
+    def load_from_local(filename: str, map_location: Any) -> Any:
+        return load_checkpoint_safely(filename, map_location)
 
     CheckpointLoader.register_scheme(prefixes='', force=True)(
         load_from_local)

@@ -98,8 +98,9 @@ def test_mmpose_checkpoint(mmpose_cases, tmp_path, name):
     ResNet(depth=18).load_state_dict(saved['state_dict'], strict=True)
 
 
-def test_mmengine_checkpoint_needs_trusted_loader(layout_cases):
-    """MMEngine training checkpoints are read through the compat loader."""
+def test_mmengine_checkpoint_loads_with_the_allow_list(layout_cases):
+    """MMEngine training checkpoints need the allow-list of utils/compat.py
+    (HistoryBuffer, numpy): plain weights_only loading refuses them."""
     path = layout_cases['hpse_bench_moco'].path
     with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
         torch.load(path, map_location='cpu', weights_only=True)

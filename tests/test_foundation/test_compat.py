@@ -1,5 +1,7 @@
 """The compatibility patches: each fixes its symptom and nothing else."""
+import os
 import os.path as osp
+import pickle
 
 import pytest
 import torch
@@ -60,8 +62,8 @@ class _ToyModel(nn.Module):
     def forward(self, inputs, labels, mode='tensor'):
         pred = self.linear(torch.stack(inputs))
         if mode == 'loss':
-            return dict(loss=((pred.squeeze(1) - torch.stack(labels))**2)
-                        .mean())
+            return dict(
+                loss=((pred.squeeze(1) - torch.stack(labels))**2).mean())
         return pred
 
 
@@ -80,8 +82,9 @@ def _toy_runner(work_dir, max_epochs, resume=False, load_from=None):
 
     g = torch.Generator().manual_seed(0)
     data = [
-        dict(inputs=torch.randn(4, generator=g),
-             labels=torch.randn((), generator=g)) for _ in range(16)
+        dict(
+            inputs=torch.randn(4, generator=g),
+            labels=torch.randn((), generator=g)) for _ in range(16)
     ]
     return Runner(
         model=ToyModel(),
@@ -100,17 +103,82 @@ def _toy_runner(work_dir, max_epochs, resume=False, load_from=None):
         experiment_name=f'toy{max_epochs}{resume}')
 
 
-def test_mmengine_checkpoint_resumes_under_weights_only_default(tmp_path):
-    """MMEngine's own checkpoints (message hub, numpy) load and resume."""
+def _spy_torch_load(monkeypatch):
+    calls = []
+    real_load = torch.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get('weights_only'))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, 'load', spy)
+    return calls
+
+
+def test_mmengine_checkpoint_resumes_under_weights_only(tmp_path, monkeypatch):
+    """MMEngine's own checkpoints (message hub, numpy) written by a real
+    Runner load with weights_only=True and the allow-list, and resume."""
     runner = _toy_runner(tmp_path, max_epochs=1)
     runner.train()
     ckpt = osp.join(tmp_path, 'epoch_1.pth')
     assert osp.isfile(ckpt)
-    resumed = _toy_runner(tmp_path, max_epochs=2, resume=True,
-                          load_from=ckpt)
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        torch.load(ckpt, weights_only=True)  # needs the allow-list
+    calls = _spy_torch_load(monkeypatch)
+    resumed = _toy_runner(tmp_path, max_epochs=2, resume=True, load_from=ckpt)
     resumed.train()
     assert resumed.epoch == 2
     assert resumed.iter == 8
+    assert calls and all(c is True for c in calls), calls
+    # the message hub came back with its HistoryBuffers
+    log_history, _ = resumed.message_hub.get_scalar('train/loss').data
+    assert len(log_history) == 8
+
+
+class _Payload:
+    """Unpickling it runs a shell command that creates ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+@pytest.mark.parametrize('resume', [False, True], ids=['load_from', 'resume'])
+def test_payload_checkpoint_is_refused_by_load_from_and_resume(
+        tmp_path, resume):
+    runner = _toy_runner(tmp_path / 'train', max_epochs=1)
+    runner.train()
+    ckpt = torch.load(
+        osp.join(tmp_path, 'train', 'epoch_1.pth'), weights_only=False)
+    marker = tmp_path / 'payload_ran'
+    ckpt['meta']['note'] = _Payload(marker)
+    path = str(tmp_path / 'evil.pth')
+    torch.save(ckpt, path)
+    runner = _toy_runner(
+        tmp_path / 'run', max_epochs=2, resume=resume, load_from=path)
+    with pytest.raises(pickle.UnpicklingError) as err:
+        runner.train()
+    assert path in str(err.value)
+    assert 'python -m hpse_bench.checkpoint.resave' in str(err.value)
+    assert not marker.exists()
+
+
+def test_truncated_checkpoint_on_resume_names_file_and_cause(tmp_path):
+    runner = _toy_runner(tmp_path / 'train', max_epochs=1)
+    runner.train()
+    with open(osp.join(tmp_path, 'train', 'epoch_1.pth'), 'rb') as f:
+        data = f.read()
+    path = str(tmp_path / 'cut.pth')
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 3])
+    runner = _toy_runner(
+        tmp_path / 'run', max_epochs=2, resume=True, load_from=path)
+    with pytest.raises(RuntimeError) as err:
+        runner.train()
+    assert path in str(err.value)
+    assert 'truncated or corrupt' in str(err.value)
 
 
 def test_cpu_ddp_wrapper_single_process_gloo(tmp_path):
