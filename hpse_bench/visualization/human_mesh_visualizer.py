@@ -1,11 +1,10 @@
 """MMEngine visualiser of people: meshes, keypoints, part maps, DensePose."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import mmcv
 import numpy as np
 from mmengine.dist import master_only
-from mmengine.structures import BaseDataElement
 from mmengine.visualization import Visualizer
 
 from hpse_bench.registry import VISUALIZERS
@@ -15,11 +14,10 @@ from .mesh_rendering import Mesh, render_meshes
 from .palettes import (BOX_COLORS, GT_COLOR, JOINT_NAMES, MESH_COLORS,
                        MIDDLE_COLOR, SIDE_VIEW_BACKGROUND, SKELETONS, Color,
                        label_palette, link_colors, side_color)
-from .sample_fields import (get_field, keypoints_with_scores, prediction_mesh,
-                            sample_id, to_numpy)
+from .sample_fields import (Samples, as_sample_list, get_field,
+                            keypoints_with_scores, prediction_mesh, sample_id,
+                            to_numpy)
 from .side_view import skeleton_side_view, turned_meshes
-
-Samples = Union[BaseDataElement, Sequence[BaseDataElement]]
 
 
 @VISUALIZERS.register_module()
@@ -252,8 +250,8 @@ class HumanMeshVisualizer(Visualizer):
         palette = label_palette(len(chart_names))
         image = self.get_image()
         for (x, y), k in zip(points, charts):
-            cv2.circle(image, (int(round(x)), int(round(y))), 2, palette[k],
-                       -1, cv2.LINE_AA)
+            cv2.circle(image, (int(round(x)), int(round(y))),
+                       self._thickness() + 1, palette[k], -1, cv2.LINE_AA)
         self.set_image(image)
         for k in np.unique(charts):
             if k > 0:
@@ -277,15 +275,7 @@ class HumanMeshVisualizer(Visualizer):
         Returns:
             The ``(H, W)`` mesh mask, or ``None`` when no mesh was drawn.
         """
-        samples = _as_list(samples)
-        if draw_gt:
-            for s in samples:
-                kp = get_field(s, 'gt_keypoints2d_img')
-                if kp is not None:
-                    xy, score = keypoints_with_scores(kp)
-                    if (score > 0).any():
-                        self.draw_keypoints(xy, score, 'h36m_17', GT_COLOR,
-                                            'ground truth H36M-17')
+        samples = as_sample_list(samples)
         mask = None
         if draw_pred:
             meshes = [prediction_mesh(s) for s in samples]
@@ -304,6 +294,15 @@ class HumanMeshVisualizer(Visualizer):
                         None,
                         'h36m_17',
                         label='predicted H36M-17')
+        # Ground truth on top of the meshes, so that the two compare.
+        if draw_gt:
+            for s in samples:
+                kp = get_field(s, 'gt_keypoints2d_img')
+                if kp is not None:
+                    xy, score = keypoints_with_scores(kp)
+                    if (score > 0).any():
+                        self.draw_keypoints(xy, score, 'h36m_17', GT_COLOR,
+                                            'ground truth H36M-17')
         if draw_boxes:
             boxes = [s.metainfo['bbox'] for s in samples if 'bbox' in s]
             if boxes:
@@ -319,7 +318,7 @@ class HumanMeshVisualizer(Visualizer):
         """The predicted people turned about the vertical, on a plain
         background of ``shape`` ``(H, W)``: meshes when the samples carry
         them, else the H36M-17 skeleton from ``pred_keypoints3d``."""
-        samples = _as_list(samples)
+        samples = as_sample_list(samples)
         canvas = np.empty((int(shape[0]), int(shape[1]), 3), np.uint8)
         canvas[:] = SIDE_VIEW_BACKGROUND
         meshes = [prediction_mesh(s) for s in samples]
@@ -378,7 +377,8 @@ class HumanMeshVisualizer(Visualizer):
         """
         self.clear_legend()
         self.set_image(image)
-        samples = _as_list(data_sample) if data_sample is not None else []
+        samples = as_sample_list(
+            data_sample) if data_sample is not None else []
         self.draw_predictions(samples, draw_gt, draw_pred)
         panels = [self.get_image()]
         if side_view and draw_pred and samples:
@@ -393,9 +393,3 @@ class HumanMeshVisualizer(Visualizer):
         else:
             self.add_image(name, drawn, step)
         return drawn
-
-
-def _as_list(samples: Samples) -> List[BaseDataElement]:
-    if isinstance(samples, BaseDataElement):
-        return [samples]
-    return list(samples)

@@ -73,13 +73,49 @@ def crop_outline(sample: BaseDataElement,
     return None
 
 
+def muted_image(image: np.ndarray) -> np.ndarray:
+    """A darkened grey copy of an RGB image, a quiet ground for label
+    colours."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return np.repeat((grey * 0.6)[..., None], 3, axis=2).astype(np.uint8)
+
+
+def _zoom_points(points, zoom: int) -> np.ndarray:
+    """Crop pixels -> pixels of the crop enlarged ``zoom`` times (pixel
+    centres at integers in both)."""
+    return np.asarray(to_numpy(points), np.float64) * zoom + (zoom - 1) / 2
+
+
+def _original_panel(vis: HumanMeshVisualizer, original: np.ndarray,
+                    sample: BaseDataElement,
+                    crop_shape: Sequence[int]) -> np.ndarray:
+    """The original image with the crop outline, on a grey margin wide
+    enough for the part of the crop that lies outside the image (at most
+    the image's size on each side)."""
+    outline = crop_outline(sample, crop_shape)
+    if outline is None:
+        return original
+    h, w = original.shape[:2]
+    left, top = np.clip(np.ceil(-outline.min(0)), 0, [w, h]).astype(int)
+    right, bottom = np.clip(np.ceil(outline.max(0) - [w, h]), 0,
+                            [w, h]).astype(int)
+    canvas = np.full((top + h + bottom, left + w + right, 3), 128, np.uint8)
+    canvas[top:top + h, left:left + w] = original
+    vis.set_image(canvas)
+    vis.draw_boxes((outline + [left, top])[None], labels=['network input'])
+    return vis.get_image()
+
+
 def _dense_panels(vis: HumanMeshVisualizer, base: np.ndarray,
-                  sample: BaseDataElement) -> List[Tuple[str, np.ndarray]]:
-    """(caption, picture) of each dense field of the sample over ``base``."""
+                  sample: BaseDataElement,
+                  zoom: int) -> List[Tuple[str, np.ndarray]]:
+    """(caption, picture) of each dense field of the sample over ``base``
+    (the crop enlarged ``zoom`` times), greyed so that the colours read."""
     panels = []
+    muted = muted_image(base)
 
     def panel(caption, draw):
-        vis.set_image(base)
+        vis.set_image(muted)
         draw()
         panels.append((caption, vis.get_image()))
 
@@ -89,16 +125,13 @@ def _dense_panels(vis: HumanMeshVisualizer, base: np.ndarray,
               lambda: vis.draw_part_map(to_numpy(parts), SMPL_24))
     target = get_field(sample, 'gt_densepose')
     if target is not None and bool(to_numpy(target.has_densepose)):
-
-        def densepose():
-            vis.draw_part_map(
-                to_numpy(target.coarse_segm),
-                DENSEPOSE_COARSE_PARTS,
-                alpha=0.45)
-            vis.draw_densepose_points(target.points, target.charts,
-                                      DENSEPOSE_CHARTS)
-
-        panel('DensePose', densepose)
+        panel(
+            'DensePose parts', lambda: vis.draw_part_map(
+                to_numpy(target.coarse_segm), DENSEPOSE_COARSE_PARTS))
+        panel(
+            'DensePose points (I)', lambda: vis.draw_densepose_points(
+                _zoom_points(target.points, zoom), target.charts,
+                DENSEPOSE_CHARTS))
     pred = get_field(sample, 'pred_densepose')
     if pred is not None and 'charts' in pred:
         panel(
@@ -122,13 +155,13 @@ def _dense_panels(vis: HumanMeshVisualizer, base: np.ndarray,
     return panels
 
 
-def draw_pipeline_sample(
-        vis: HumanMeshVisualizer,
-        inputs,
-        data_sample: BaseDataElement,
-        bgr: bool = True,
-        original: Optional[np.ndarray] = None,
-        skeleton: Optional[Sequence[Tuple[int, int]]] = None) -> np.ndarray:
+def draw_pipeline_sample(vis: HumanMeshVisualizer,
+                         inputs,
+                         data_sample: BaseDataElement,
+                         bgr: bool = True,
+                         original: Optional[np.ndarray] = None,
+                         skeleton: Optional[Sequence[Tuple[int, int]]] = None,
+                         zoom: int = 1) -> np.ndarray:
     """Draw one packed sample: ``[original | views | dense fields]``.
 
     Args:
@@ -140,20 +173,24 @@ def draw_pipeline_sample(
         original: the original RGB image, drawn first with the crop outline.
         skeleton: links for keypoints of no hpse_bench convention (e.g.
             from an mmpose dataset's ``skeleton_links``).
+        zoom: enlarge the network inputs this many times (nearest
+            neighbour, so their pixels stay visible) before drawing.
 
     Returns:
         The RGB picture, captioned with the sample id.
     """
     vis.clear_legend()
-    views = input_images(inputs, bgr)
+    crops = input_images(inputs, bgr)
+    views = [
+        cv2.resize(c, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
+        for c in crops
+    ]
     keypoints = crop_keypoints(data_sample)
     panels: List[Tuple[str, np.ndarray]] = []
     if original is not None:
-        vis.set_image(original)
-        outline = crop_outline(data_sample, views[0].shape[:2])
-        if outline is not None:
-            vis.draw_boxes(outline[None], labels=['network input'])
-        panels.append(('original', vis.get_image()))
+        panels.append(('original',
+                       _original_panel(vis, original, data_sample,
+                                       crops[0].shape[:2])))
     segments = get_field(data_sample, 'gt_segments')
     for v, view in enumerate(views):
         vis.set_image(view)
@@ -163,15 +200,20 @@ def draw_pipeline_sample(
         for xy, score in sets:
             conv = None if skeleton else _convention(len(xy))
             vis.draw_keypoints(
-                xy, score, conv, label='keypoints', links=skeleton)
+                _zoom_points(xy, zoom),
+                score,
+                conv,
+                label='keypoints',
+                links=skeleton)
         caption = f'view {v}' if len(views) > 1 else 'network input'
         panels.append((caption, vis.get_image()))
         if segments is not None and len(to_numpy(segments)) == len(views):
             seg = to_numpy(segments)[v]
-            vis.set_image(view)
+            vis.set_image(muted_image(view))
             # DetCon's ids start at 0 and mark unsegmented pixels -1.
-            vis.draw_part_map(seg + 1, None, ignore=(0, ))
+            names = [f'segment {i}' for i in range(int(seg.max()) + 1)]
+            vis.draw_part_map(seg + 1, names)
             panels.append((f'segments, view {v}', vis.get_image()))
-    panels.extend(_dense_panels(vis, views[0], data_sample))
+    panels.extend(_dense_panels(vis, views[0], data_sample, zoom))
     drawn = hconcat([add_caption(p, c) for c, p in panels])
     return append_legend(drawn, vis.legend_entries(), sample_id(data_sample))

@@ -6,13 +6,15 @@ mmpretrain's samples keep keypoints, boxes and dense maps under different
 names. These helpers return plain numpy arrays, or ``None`` when a sample
 has no such field.
 """
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.structures import BaseDataElement
 
 from .mesh_rendering import Mesh
+
+Samples = Union[BaseDataElement, Sequence[BaseDataElement]]
 
 
 def to_numpy(value: Any) -> np.ndarray:
@@ -105,3 +107,11 @@ def dense_map(value: Any, name: str = 'data') -> Optional[np.ndarray]:
     while arr.ndim > 2 and arr.shape[0] == 1:
         arr = arr[0]
     return arr
+
+
+def as_sample_list(samples: Samples) -> List[BaseDataElement]:
+    """One sample or a sequence of them (the people of an image) as a
+    list."""
+    if isinstance(samples, BaseDataElement):
+        return [samples]
+    return list(samples)
