@@ -20,6 +20,7 @@ from mmengine.config import Config
 from hpse_bench.evaluation.functional import pa_mpjpe
 from hpse_bench.models.regressors.base_regressor import IMAGENET_PREPROCESSOR
 from hpse_bench.registry import MODELS
+from hpse_bench.utils.compat import cuda_available
 from . import data as probe_data
 from .features import (POOL_SIZE, backbone_file_id, build_frozen_backbone,
                        pooled_features, standardise)
@@ -115,12 +116,14 @@ UNITS = {'3d_pa_mpjpe': 'mm', '2d_pck': '%', 'facing_acc': '%'}
 def extract(backbone: torch.nn.Module, preprocessor: torch.nn.Module,
             selection: probe_data.Selection, batch_size: int,
             num_workers: int) -> Tuple[np.ndarray, Labels]:
-    """Features ``(N, F)`` and labels of every row of ``selection``."""
+    """Features ``(N, F)`` and labels of every row of ``selection``, on
+    the device of ``preprocessor`` and ``backbone``."""
     feats: List[np.ndarray] = []
     labels: List[Labels] = []
     for batch in probe_data.batches(selection, batch_size, num_workers):
         data = preprocessor(batch, False)
-        feats.append(pooled_features(backbone, data['inputs']).numpy())
+        feats.append(
+            pooled_features(backbone, data['inputs']).cpu().numpy())
         labels.append(probe_data.sample_labels(data['data_samples']))
     if not feats:
         raise ValueError('no sample to extract features from')
@@ -241,9 +244,13 @@ def run_probe(cfg: Config,
     train_sel = _select_rows(cfg, probe_data.test_pipeline_of(cfg),
                              max_train_samples)
     test_sels = _test_selections(cfg, max_test_samples)
-    backbone = build_frozen_backbone(cfg.model.backbone, checkpoint, seed)
+    # Features on the GPU when there is one; the read-out is numpy.
+    device = 'cuda' if cuda_available() else 'cpu'
+    backbone = build_frozen_backbone(cfg.model.backbone, checkpoint,
+                                     seed).to(device)
     preprocessor = MODELS.build(
-        cfg.model.get('data_preprocessor') or IMAGENET_PREPROCESSOR)
+        cfg.model.get('data_preprocessor')
+        or IMAGENET_PREPROCESSOR).to(device)
     train_x, train_labels = extract(backbone, preprocessor, train_sel,
                                     batch_size, num_workers)
     tests = {
@@ -263,6 +270,7 @@ def run_probe(cfg: Config,
         backbone=backbone_file_id(checkpoint),
         random_init=checkpoint is None,
         seed=seed,
+        device=device,
         backbone_cfg={
             k: v
             for k, v in dict(cfg.model.backbone).items() if k != 'init_cfg'
