@@ -9,6 +9,12 @@ writes ``data/body_models/smpl/SMPL_NEUTRAL.pkl``, which ``smplx`` and
 ``hpse_bench.body_models.SMPL(smpl_root='data/body_models')`` read
 without chumpy. The folder also needs ``J_regressor_h36m.npy``,
 ``J_regressor_extra.npy`` and ``smpl_mean_params.npz`` (SPIN's data files).
+
+The input is read by an allow-list unpickler
+(``hpse_bench/body_models/smpl_file.py``): numpy arrays, scipy sparse
+matrices and chumpy arrays only, so a file that names anything else
+(``builtins.exec``, ``os.system``) is refused and nothing in it runs. Models
+that are not SMPL's size (6890 vertices, 24 joints) are refused too.
 """
 import argparse
 import os.path as osp

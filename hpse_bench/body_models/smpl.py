@@ -17,11 +17,14 @@ import torch
 from torch import Tensor, nn
 
 from hpse_bench.registry import MODELS
-from hpse_bench.structures.conventions import (COCO_17, H36M_TO_LSP14,
-                                               NUM_BETAS, NUM_SMPL_JOINTS,
-                                               SMPL_24, SMPL_FACE_VERTEX_IDS)
+from hpse_bench.structures.conventions import (COCO_17, H36M_17,
+                                               H36M_TO_LSP14, NUM_BETAS,
+                                               NUM_SMPL_JOINTS,
+                                               NUM_SMPL_VERTICES, SMPL_24,
+                                               SMPL_FACE_VERTEX_IDS)
 from .embedded import J_REGRESSOR_H36M
 from .paths import get_smpl_root, smpl_model_file
+from .smpl_file import check_smpl_sizes, load_smpl_pickle
 
 #: Conventions ``smpl_keypoints`` can produce.
 KEYPOINT_CONVENTIONS = ('smpl_24', 'coco_17', 'h36m_17', 'lsp_14')
@@ -78,6 +81,29 @@ def smpl_keypoints(vertices: Tensor,
                    f'{KEYPOINT_CONVENTIONS}')
 
 
+def load_h36m_regressor(path: str) -> np.ndarray:
+    """``J_regressor_h36m.npy``: SPIN's ``(17, 6890)`` H36M regressor.
+
+    Raises:
+        ValueError: naming the file when it is not a plain ``.npy`` array
+            (pickled objects are never loaded) or has another shape.
+    """
+    try:
+        reg = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise ValueError(f'"{path}" is not a readable .npy array '
+                         f'({type(e).__name__}: {e})') from e
+    expected = (len(H36M_17), NUM_SMPL_VERTICES)
+    if reg.shape != expected or not np.issubdtype(reg.dtype, np.floating):
+        raise ValueError(f'"{path}" holds a {reg.dtype} array of shape '
+                         f'{reg.shape}; the H36M joint regressor is a float '
+                         f'array of shape {expected} (17 Human3.6M joints x '
+                         'SMPL vertices)')
+    return reg
+
+
 @MODELS.register_module()
 class SMPL(nn.Module):
     """SMPL with the keypoint sets hpse_bench supervises and evaluates.
@@ -99,10 +125,15 @@ class SMPL(nn.Module):
         self.smpl_root = root
         self.gender = gender
         model_file = smpl_model_file(root, gender)
+        # Read here, not by smplx: smplx unpickles the file with plain
+        # pickle, which runs whatever a file names.
+        data = load_smpl_pickle(model_file)
+        check_smpl_sizes(data, model_file)
         # smplx prints a warning on every load of a 10-beta model.
         with contextlib.redirect_stdout(io.StringIO()):
             self.body_model = smplx.SMPL(
                 model_path=model_file,
+                data_struct=smplx.utils.Struct(**data),
                 gender=gender,
                 num_betas=NUM_BETAS,
                 create_betas=False,
@@ -114,7 +145,7 @@ class SMPL(nn.Module):
         for module in self.body_model.modules():
             module._non_persistent_buffers_set.update(module._buffers)
         self.faces = np.asarray(self.body_model.faces, dtype=np.int64)
-        reg = np.load(osp.join(root, J_REGRESSOR_H36M))
+        reg = load_h36m_regressor(osp.join(root, J_REGRESSOR_H36M))
         self.register_buffer(
             'j_regressor_h36m',
             torch.as_tensor(reg, dtype=torch.float32),

@@ -1,4 +1,4 @@
-"""Read official SMPL ``.pkl`` files without chumpy.
+"""Read SMPL ``.pkl`` files without chumpy and without running code.
 
 The official SMPL model files (Loper et al., SIGGRAPH Asia 2015) pickle some
 arrays as chumpy ``Ch`` objects, and chumpy does not import on Python >= 3.11.
@@ -7,8 +7,18 @@ A chumpy ``Ch`` pickles as its ``__dict__`` minus its caches (chumpy's
 with a stand-in class for every chumpy class recovers those arrays; scipy
 sparse matrices (``J_regressor``) stay sparse. The result is written back as
 a plain-numpy pickle that ``smplx.SMPL`` reads.
+
+A pickle names the callables that rebuild its objects and plain ``pickle``
+calls whatever it names (``builtins.exec``, ``os.system``). Body-model files
+come from users, so every SMPL file, official or converted, is read by
+:class:`_SMPLUnpickler`, which resolves exactly what an SMPL file needs and
+nothing callable beyond it: numpy's array and scalar rebuilders (arrays of
+class ``ndarray`` only), dtypes, scipy's CSC/CSR/COO matrix classes, chumpy
+stand-ins (plain containers), ``copyreg._reconstructor`` for those classes
+only, ``set`` of an unpickled list, a latin-1-only ``_codecs.encode`` and
+``OrderedDict``.
 """
-import importlib
+import collections
 import os.path as osp
 import pickle
 import re
@@ -16,6 +26,9 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
+from hpse_bench.structures.conventions import (NUM_BETAS, NUM_SMPL_FACES,
+                                               NUM_SMPL_JOINTS,
+                                               NUM_SMPL_VERTICES)
 from hpse_bench.utils.fileio import atomic_write
 
 #: Keys ``smplx.SMPL`` reads, with the rank each must have.
@@ -28,10 +41,6 @@ SMPL_REQUIRED_KEYS: Dict[str, int] = {
     'kintree_table': 2,
     'f': 2,
 }
-# Modules a SMPL pickle may name; anything else is refused (a pickle can
-# run arbitrary code through the classes it names).
-_ALLOWED_MODULES = ('numpy', 'scipy', 'copy_reg', 'copyreg', '__builtin__',
-                    'builtins', '_codecs', 'collections')
 
 
 class ChumpyStandIn:
@@ -50,9 +59,96 @@ class ChumpyStandIn:
 
 _STAND_INS: Dict[Tuple[str, str], type] = {}
 
+# numpy's rebuild functions, wherever this numpy keeps them.
+_RECONSTRUCT = np.ndarray.__reduce__(np.zeros(1))[0]
+_SCALAR = np.float64(0).__reduce__()[0]
+
+
+class _Marker:
+    """Stands for a class a pickle names only as an argument (``ndarray``
+    for numpy's rebuild, ``object`` for ``copyreg._reconstructor``): it
+    cannot be called, so the pickle cannot build one by itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_NDARRAY = _Marker('numpy.ndarray')
+_OBJECT = _Marker('builtins.object')
+
+
+def _reconstruct_ndarray(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
+    if subtype is not _NDARRAY:
+        raise pickle.UnpicklingError(
+            f'refusing to rebuild an array of class {subtype!r}')
+    return _RECONSTRUCT(np.ndarray, shape, dtype)
+
+
+def _sparse_classes() -> Dict[str, type]:
+    import scipy.sparse
+    return {
+        name: getattr(scipy.sparse, name)
+        for name in ('csc_matrix', 'csr_matrix', 'coo_matrix')
+    }
+
+
+def _reconstructor(cls: Any, base: Any, state: Any) -> Any:
+    """``copyreg._reconstructor`` (protocol 0/1 objects) for chumpy
+    stand-ins and scipy sparse matrices only."""
+    allowed = isinstance(cls, type) and (issubclass(cls, ChumpyStandIn)
+                                         or cls in _sparse_classes().values())
+    if not allowed or base is not _OBJECT or state is not None:
+        raise pickle.UnpicklingError(
+            f'refusing copyreg._reconstructor({cls!r}, {base!r}, ...)')
+    return object.__new__(cls)
+
+
+def _latin1_encode(text: Any, encoding: str = 'latin1') -> bytes:
+    """``_codecs.encode`` as protocol 2 stores ``bytes``: latin-1 only."""
+    if not isinstance(text, str) or encoding not in ('latin1', 'latin-1'):
+        raise pickle.UnpicklingError(
+            f'refusing _codecs.encode(..., {encoding!r})')
+    return text.encode('latin1')
+
+
+def _set(items: Any = ()) -> set:
+    """``set`` as protocol 2 rebuilds one (chumpy keeps some state in sets):
+    from a list of items already unpickled."""
+    if not isinstance(items, (list, tuple)):
+        raise pickle.UnpicklingError('refusing set() of a non-list')
+    return set(items)
+
+
+def _allowed_globals() -> Dict[Tuple[str, str], Any]:
+    allowed: Dict[Tuple[str, str], Any] = {
+        ('numpy', 'ndarray'): _NDARRAY,
+        ('numpy', 'dtype'): np.dtype,
+        ('_codecs', 'encode'): _latin1_encode,
+        ('collections', 'OrderedDict'): collections.OrderedDict,
+    }
+    for core in ('numpy.core', 'numpy._core'):
+        allowed[(f'{core}.multiarray', '_reconstruct')] = _reconstruct_ndarray
+        allowed[(f'{core}.multiarray', 'scalar')] = _SCALAR
+    # Python 2 names (pickle maps most, not all, of them).
+    for module in ('copyreg', 'copy_reg'):
+        allowed[(module, '_reconstructor')] = _reconstructor
+    for module in ('builtins', '__builtin__'):
+        allowed[(module, 'object')] = _OBJECT
+        allowed[(module, 'set')] = _set
+    return allowed
+
+
+_ALLOWED = _allowed_globals()
+# scipy's sparse classes under their old and new module paths.
+_SPARSE_MODULE = re.compile(r'scipy\.sparse(\.(_?(csc|csr|coo)|_\w+))?')
+
 
 class _SMPLUnpickler(pickle.Unpickler):
-    """Unpickler that needs neither chumpy nor Python 2 modules."""
+    """Unpickler that needs neither chumpy nor Python 2 modules and resolves
+    nothing that can run code (see the module docstring)."""
 
     def find_class(self, module: str, name: str) -> Any:
         if module == 'chumpy' or module.startswith('chumpy.'):
@@ -61,15 +157,17 @@ class _SMPLUnpickler(pickle.Unpickler):
                 _STAND_INS[key] = type(name, (ChumpyStandIn, ),
                                        {'chumpy_class': f'{module}.{name}'})
             return _STAND_INS[key]
-        root = module.split('.')[0]
-        if root not in _ALLOWED_MODULES:
-            raise pickle.UnpicklingError(
-                f'refusing to load "{module}.{name}" from an SMPL file')
-        if re.fullmatch(r'scipy\.sparse\.(csc|csr|coo|lil|dok|bsr|dia|_\w+)',
-                        module):
-            # Old scipy module paths of sparse matrix classes.
-            return getattr(importlib.import_module('scipy.sparse'), name)
-        return super().find_class(module, name)
+        if (module, name) in _ALLOWED:
+            return _ALLOWED[(module, name)]
+        if _SPARSE_MODULE.fullmatch(module) and name in _sparse_classes():
+            return _sparse_classes()[name]
+        raise pickle.UnpicklingError(
+            f'refusing to load "{module}.{name}": an SMPL file holds only '
+            'numpy arrays, scipy sparse matrices and chumpy arrays '
+            '(unpickling anything else can run code)')
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError('refusing a persistent id')
 
 
 def _plain(obj: Any, where: str) -> Any:
@@ -105,7 +203,8 @@ def load_smpl_pickle(path: str) -> Dict[str, Any]:
         try:
             data = _SMPLUnpickler(f, encoding='latin1').load()
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-                IndexError, TypeError) as e:
+                IndexError, TypeError, ValueError, KeyError, MemoryError,
+                OverflowError, UnicodeDecodeError) as e:
             raise ValueError(f'"{path}" is not a readable SMPL pickle: '
                              f'{type(e).__name__}: {e}') from e
     if not isinstance(data, dict):
@@ -131,6 +230,39 @@ def load_smpl_pickle(path: str) -> Dict[str, Any]:
         raise ValueError(f'"{path}": vertex counts disagree between '
                          'v_template, shapedirs, weights and J_regressor')
     return data
+
+
+def check_smpl_sizes(data: Dict[str, Any], path: str) -> None:
+    """Check that a loaded model has SMPL's topology and rig sizes, which
+    hpse_bench's keypoint mappings and regressors assume.
+
+    Raises:
+        ValueError: naming the file, the entry, its shape and SMPL's.
+    """
+    v, j = NUM_SMPL_VERTICES, NUM_SMPL_JOINTS
+    n_verts = np.shape(data['v_template'])[0]
+    if n_verts != v:
+        raise ValueError(
+            f'"{path}" has {n_verts} vertices; hpse_bench needs SMPL\'s '
+            f'{v} (its keypoints and joint regressors index SMPL\'s '
+            'vertices)')
+    expected = {
+        'v_template': (v, 3),
+        'J_regressor': (j, v),
+        'weights': (v, j),
+        'kintree_table': (2, j),
+        'f': (NUM_SMPL_FACES, 3),
+        'posedirs': (v, 3, 9 * (j - 1)),
+    }
+    for key, shape in expected.items():
+        if tuple(np.shape(data[key])) != shape:
+            raise ValueError(f'"{path}": "{key}" has shape '
+                             f'{tuple(np.shape(data[key]))}, SMPL\'s is '
+                             f'{shape}')
+    shapedirs = tuple(np.shape(data['shapedirs']))
+    if shapedirs[:2] != (v, 3) or shapedirs[2] < NUM_BETAS:
+        raise ValueError(f'"{path}": "shapedirs" has shape {shapedirs}, '
+                         f'expected ({v}, 3, >= {NUM_BETAS})')
 
 
 def infer_gender(path: str) -> Optional[str]:
@@ -169,6 +301,7 @@ def convert_smpl_file(in_path: str,
         raise ValueError(f'gender must be neutral, male or female, got '
                          f'"{gender}"')
     data = load_smpl_pickle(in_path)
+    check_smpl_sizes(data, in_path)
     out_path = osp.join(out_dir, 'smpl', f'SMPL_{gender.upper()}.pkl')
     with atomic_write(out_path, 'wb') as f:
         pickle.dump(data, f, protocol=2)
