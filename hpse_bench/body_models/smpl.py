@@ -17,9 +17,8 @@ import torch
 from torch import Tensor, nn
 
 from hpse_bench.registry import MODELS
-from hpse_bench.structures.conventions import (COCO_17, H36M_17,
-                                               H36M_TO_LSP14, NUM_BETAS,
-                                               NUM_SMPL_JOINTS,
+from hpse_bench.structures.conventions import (COCO_17, H36M_17, H36M_TO_LSP14,
+                                               NUM_BETAS, NUM_SMPL_JOINTS,
                                                NUM_SMPL_VERTICES, SMPL_24,
                                                SMPL_FACE_VERTEX_IDS)
 from .embedded import J_REGRESSOR_H36M

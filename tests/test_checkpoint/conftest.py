@@ -109,6 +109,7 @@ def _mmpretrain_moco():
     import mmpretrain.models  # noqa: F401
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
+
     # Nested types resolve in the default scope: pin mmpretrain's, whatever
     # an earlier test left current.
     with DefaultScope.overwrite_default_scope('mmpretrain'):
@@ -483,9 +484,8 @@ def mmpose_cases(tmp_path_factory, resnet18_weights) -> Dict[str, LayoutCase]:
     as an MMEngine checkpoint ('meta') and as a bare state dict ('bare',
     recognised by its head keys alone)."""
     import mmpose.models  # noqa: F401
-    from mmpose.registry import MODELS
-
     from mmengine.registry import DefaultScope
+    from mmpose.registry import MODELS
     online, _ = resnet18_weights
     with DefaultScope.overwrite_default_scope('mmpose'):
         model = _build_topdown(MODELS)
