@@ -5,6 +5,7 @@ from typing import Optional, Sequence
 
 import mmcv
 from mmengine import fileio
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.structures import BaseDataElement
@@ -36,7 +37,9 @@ class HumanMeshVisualizationHook(Hook):
       sent to the backends. ``tools/test.py --show-dir DIR`` enables this.
 
     The runner's visualiser must be a :class:`HumanMeshVisualizer`
-    (``visualizer = dict(type='HumanMeshVisualizer', ...)``).
+    (``visualizer = dict(type='HumanMeshVisualizer', ...)``). As MMEngine's
+    visualisers draw on the main process only, a distributed test draws the
+    share of the samples that the first process evaluates.
 
     Args:
         enable: draw at all (configs keep the hook disabled by default).
@@ -120,7 +123,8 @@ class HumanMeshVisualizationHook(Hook):
     # ------------------------------------------------------------------
     def after_val_iter(self, runner, batch_idx: int, data_batch: dict,
                        outputs: Sequence[BaseDataElement]) -> None:
-        if not self.enable or batch_idx % self.interval or not outputs:
+        if (not self.enable or batch_idx % self.interval or not outputs
+                or not is_main_process()):
             return
         vis = self._visualizer(runner)
         sample = outputs[0]
@@ -137,7 +141,8 @@ class HumanMeshVisualizationHook(Hook):
 
     def after_test_iter(self, runner, batch_idx: int, data_batch: dict,
                         outputs: Sequence[BaseDataElement]) -> None:
-        if not self.enable or batch_idx % self.interval:
+        if (not self.enable or batch_idx % self.interval
+                or not is_main_process()):
             return
         vis = self._visualizer(runner)
         for i, sample in enumerate(outputs):
