@@ -8,7 +8,6 @@ import numpy as np
 
 from hpse_bench.datasets.human_data import (human_data_keypoints,
                                             write_human_data)
-from .layout import image_file
 from .writers import write_coco_json
 
 
@@ -26,8 +25,7 @@ def write_split_coco(out_dir: str, subset: str,
         images.append(
             dict(
                 id=image_id,
-                file_name=osp.basename(
-                    image_file('coco', subset, rec['index'])),
+                file_name=osp.basename(rec['file']),
                 width=rec['width'],
                 height=rec['height']))
         for p in rec['people']:
@@ -69,10 +67,7 @@ def write_split_human_data(out_dir: str, split: str, subset: str,
     ``with_3d``."""
     rows = [(rec, p) for rec in records for p in rec['people']]
     n = len(rows)
-    image_path = [
-        osp.relpath(image_file(split, subset, rec['index']), split)
-        for rec, _ in rows
-    ]
+    image_path = [osp.relpath(rec['file'], split) for rec, _ in rows]
     image_id = [rec['index'] + 1 for rec, _ in rows]
     bbox = np.stack([p['bbox'] for _, p in rows])
     if with_3d:

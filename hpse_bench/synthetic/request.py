@@ -14,6 +14,7 @@ image side, or ``(H, W)``), ``multi_person_image_size``, ``dp_points``
 ``facing`` (``'natural'``, or ``'uniform'`` for the first format's headings).
 """
 import hashlib
+import json
 import os.path as osp
 from typing import Any, Dict, Tuple, Union
 
@@ -140,3 +141,18 @@ def make_request(num_images: NumImages, seed: int,
         'options': options,
         'body_model_sha256': body_model_digest(options['smpl_root']),
     }
+
+
+#: The manifest fields that make a request.
+REQUEST_KEYS = ('format_version', 'seed', 'num_images', 'options',
+                'body_model_sha256')
+
+
+def request_digest(request: Dict[str, Any]) -> str:
+    """Eight hex digits of the SHA-256 of a request (its ``REQUEST_KEYS``
+    as canonical JSON), the prefix of its image file names."""
+    text = json.dumps({k: request[k]
+                       for k in REQUEST_KEYS},
+                      sort_keys=True,
+                      separators=(',', ':'))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]

@@ -10,6 +10,7 @@ from hpse_bench.synthetic import available_splits
 from hpse_bench.synthetic import cache as synthetic_cache
 from hpse_bench.synthetic import (check_synthetic_data, ensure_synthetic_data,
                                   resolve_num_images, split_files)
+from hpse_bench.synthetic.layout import image_file
 
 SMALL = dict(h36m=dict(train=2, test=1))
 
@@ -17,6 +18,11 @@ SMALL = dict(h36m=dict(train=2, test=1))
 def manifest_files(root):
     with open(osp.join(root, 'MANIFEST.json')) as f:
         return json.load(f)['files']
+
+
+def digest(root):
+    with open(osp.join(root, 'MANIFEST.json')) as f:
+        return json.load(f)['request_digest']
 
 
 @pytest.fixture
@@ -50,7 +56,8 @@ def test_a_valid_cache_is_reused(synthetic_root):
                                     'manifest'])
 def test_a_damaged_cache_is_regenerated(small_root, damage):
     before = manifest_files(small_root)
-    jpeg = osp.join(small_root, 'h36m', 'images', 'train', '000001.jpg')
+    jpeg = osp.join(small_root, image_file('h36m', 'train', 1,
+                                           digest(small_root)))
     npz = osp.join(small_root, 'h36m', 'h36m_train.npz')
     if damage == 'flip_byte':
         with open(jpeg, 'r+b') as f:
@@ -78,11 +85,15 @@ def test_a_damaged_cache_is_regenerated(small_root, damage):
 
 
 def test_another_request_replaces_the_data(small_root):
-    before = manifest_files(small_root)
+    before, old_digest = manifest_files(small_root), digest(small_root)
     ensure_synthetic_data(small_root, num_images=SMALL, seed=2)
-    after = manifest_files(small_root)
-    assert set(after) == set(before)
-    assert all(after[k] != before[k] for k in after if k.endswith('.jpg'))
+    after, new_digest = manifest_files(small_root), digest(small_root)
+    assert new_digest != old_digest
+    # Images are renamed with the new request's digest, label files keep
+    # their names; every image differs.
+    assert set(after) == {k.replace(old_digest, new_digest) for k in before}
+    assert not {v for k, v in after.items() if k.endswith('.jpg')} & {
+        v for k, v in before.items() if k.endswith('.jpg')}
     reason = check_synthetic_data(
         small_root, synthetic_cache._request(SMALL, 1, {}))
     assert 'seed' in reason

@@ -34,7 +34,9 @@ def test_make_synthetic_writes_the_requested_splits(tmp_path, capsys):
         'h36m': dict(train=2, test=1),
         'pw3d': dict(test=2)
     }
-    img = cv2.imread(osp.join(out, 'pw3d', 'images', 'test', '000001.jpg'))
+    img = cv2.imread(
+        osp.join(out, 'pw3d', 'images', 'test',
+                 f'{manifest["request_digest"]}_000001.jpg'))
     assert img.shape == (128, 128, 3)
     with pytest.raises(SystemExit, match='unknown split'):
         run_tool('make_synthetic.py', '--out', out, '--splits', 'mpii')

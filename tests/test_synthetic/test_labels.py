@@ -89,8 +89,9 @@ def test_coco_keypoints_masks_and_boxes_agree(synthetic_root, subset):
 
 def read_parts(root, split, subset, index):
     """(chart, person) maps of an image's part PNG."""
-    path = osp.join(split_files(root, split)[subset]['parts'],
-                    f'{index:06d}.png')
+    files = split_files(root, split)[subset]
+    path = osp.join(files['parts'],
+                    f'{files["request_digest"]}_{index:06d}.png')
     rgb = cv2.imread(path, cv2.IMREAD_UNCHANGED)[..., ::-1]
     return rgb[..., 0].astype(int), rgb[..., 1].astype(int)
 
