@@ -5,7 +5,7 @@ through the package's entry points; ``tools/study.py`` and
 ``python -m hpse_bench.study`` are its command line (:mod:`.cli`).
 """
 from .records import StudyIntegrityError
-from .report import write_reports
+from .reports import write_reports
 from .runner import StageFailed, StudyInterrupted, StudyRunner
 from .spec import Stage, build_stages
 from .study_config import StudyConfigError

@@ -148,7 +148,7 @@ class StudyRunner:
                       records: Optional[Dict[str, dict]] = None
                       ) -> Dict[str, str]:
         """Write the study's tables and plots from the finished stages."""
-        from .report import write_reports
+        from .reports import write_reports
         if records is None:
             records = self.records()
         paths = write_reports(self.cfg, self.stages, records,

@@ -6,11 +6,12 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from hpse_bench.study import report_generalization
+from hpse_bench.study.reports import generalization
 from hpse_bench.study.compute_budget import (device_hours,
                                              matched_scratch_epochs,
                                              scaled_milestones)
-from hpse_bench.study.report import StudyResults
+from hpse_bench.study.reports import StudyResults
+from hpse_bench.study.reports.tables import clock
 from hpse_bench.study.spec import build_stages
 
 
@@ -41,7 +42,7 @@ def test_scaled_milestones_and_device_hours():
     assert device_hours(dict(seconds=7200, gpus=4)) == 8.0
     assert device_hours(dict(seconds=90)) == 0.025
     # Wall times of real studies run past a day.
-    assert report_generalization._clock(31 * 3600 + 125) == '31:02:05'
+    assert clock(31 * 3600 + 125) == '31:02:05'
 
 
 def _study():
@@ -70,7 +71,7 @@ def _study():
                                  ]),
              table=dict(columns=[dict(key='h36m/mpjpe', name='MPJPE')],
                         curve_metric='h36m/mpjpe'),
-             extra_reports=['report_generalization']))
+             extra_reports=['generalization']))
 
 
 def _records(stages):
@@ -121,7 +122,7 @@ def test_report_accounts_compute_by_hand(tmp_path):
     cfg = _study()
     stages = build_stages(cfg)
     res = StudyResults(cfg, stages, _records(stages))
-    lines = report_generalization.write_report(res, str(tmp_path))
+    lines = generalization.write_report(res, str(tmp_path))
     md = '\n'.join(lines)
     # Pre-trained: 1 h pre-training + 0.01 h export + 2 h 3D training.
     # Its curve reaches the 3D-only final value (130) at epoch 4 of 4:
@@ -150,7 +151,7 @@ def test_report_accounts_compute_by_hand(tmp_path):
     assert osp.isfile(tmp_path / 'mpjpe_vs_compute.png')
     # Curve points on the compute axis: pre-training first, then the share
     # of the 3D run done by each epoch.
-    st = report_generalization._Study(res)
+    st = generalization.GeneralizationIndex(res)
     assert [
         round(h, 6) for _, h, _ in st.curve('integral_r18_h36m', 'pose2d_r18')
     ] == [1.51, 2.01, 2.51, 3.01]

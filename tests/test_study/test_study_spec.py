@@ -1,13 +1,10 @@
 """Study configs expand into the right stages; malformed keys, unsafe names
-and profiles; reports rank correctly."""
-import math
+and profiles."""
 import os
 
 import pytest
 from mmengine.config import Config
 
-from hpse_bench.study.report import (_mean_std, _rank_marks,
-                                     epochs_to_converge)
 from hpse_bench.study.spec import build_stages, fraction_tag
 from hpse_bench.study.study_config import (StudyConfigError, choose_profile,
                                            load_study, parallel_settings)
@@ -190,20 +187,5 @@ def test_profiles_are_chosen_by_device_and_merged(tmp_path):
         choose_profile(plain, 'cpu', cuda=False)
 
 
-def test_rank_marks_and_statistics():
-    assert _rank_marks([3.0, 1.0, 2.0, float('nan')], True) == [
-        '', 'best', 'second', ''
-    ]
-    assert _rank_marks([3.0, 1.0, 2.0], False) == ['best', '', 'second']
-    mean, std = _mean_std([1.0, 3.0])
-    assert mean == 2.0 and std == pytest.approx(math.sqrt(2.0))
-    assert _mean_std([5.0])[1] is None
+def test_fraction_tag():
     assert fraction_tag(0.1) == '10p' and fraction_tag(1.0) == '100p'
-
-
-def test_epochs_to_converge():
-    curve = [[1, 100.0], [2, 60.0], [3, 52.0], [4, 50.0]]
-    # within 5 % of the final 50: first value <= 52.5 is epoch 3
-    assert epochs_to_converge(curve, 0.05, True) == 3
-    assert epochs_to_converge([[1, 10.0], [2, 95.0], [3, 100.0]], 0.05,
-                              False) == 2
