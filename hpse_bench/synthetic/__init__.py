@@ -7,11 +7,13 @@ mmhuman3d HumanData). ``ensure_synthetic_data`` creates and verifies the
 data tree of ``docs/data_contract.md``.
 
 Modules, in the order an image is made: ``splits`` (what each split looks
-like), ``pose_prior`` and ``scene`` (people, camera, occluders, light),
-``textures`` (looks), ``backgrounds``, ``rasterizer``, ``shading``,
-``labels``, ``generator`` (all of it for one image); then ``request``,
-``layout``, ``build``, ``label_files``/``writers`` and ``cache`` for a whole
-data root.
+like), ``pose_prior`` and ``scene`` (people, headings, camera, occluders
+from ``primitives``, light), ``wardrobe`` (the default look, painted as
+``decals``) and ``textures`` (base regions, the first format's look),
+``backgrounds``, ``rasterizer``, ``shading``, ``labels``, ``generator``
+(all of it for one image; ``views`` renders chosen headings); then
+``request``, ``layout``, ``build``, ``label_files``/``writers`` and
+``cache`` for a whole data root.
 """
 from .cache import (DEFAULT_NUM_IMAGES, DEFAULT_OPTIONS, FORMAT_VERSION,
                     SPLITS, available_splits, check_synthetic_data,

@@ -24,7 +24,7 @@ from scipy.spatial.transform import Rotation
 
 from .backgrounds import render_background
 from .pose_prior import PosePrior
-from .rasterizer import box_mesh, ellipsoid_mesh
+from .primitives import box_mesh, ellipsoid_mesh
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from hpse_bench.structures.conventions import (COCO_17,
                                                DENSEPOSE_CHART_TO_COARSE,
                                                human_data_indices)
 from hpse_bench.synthetic import GROUP_SIZE, make_generator, split_files
-from hpse_bench.synthetic.rasterizer import box_mesh
+from hpse_bench.synthetic.primitives import box_mesh
 from hpse_bench.synthetic.scene import Camera, Occluder, PersonParams
 
 THREE_D_SPLITS = [('h36m', 'train'), ('h36m', 'test'), ('pw3d', 'test'),

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from ray_casting import RayCaster
 
-from hpse_bench.synthetic.rasterizer import (box_mesh, ellipsoid_mesh,
-                                             rasterize_meshes, vertex_normals)
+from hpse_bench.synthetic.primitives import box_mesh, ellipsoid_mesh
+from hpse_bench.synthetic.rasterizer import rasterize_meshes, vertex_normals
 
 FOCAL, CENTER, SIZE = 100.0, (32.0, 24.0), (48, 64)
 
