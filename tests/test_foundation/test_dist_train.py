@@ -89,8 +89,28 @@ def _dist_env(**extra):
     return env
 
 
+def _descendants(pid):
+    """Every process below ``pid`` (torchrun starts its workers in sessions
+    of their own, so killing the launcher's group does not reach them)."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as f:
+                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def _run_group(args, cwd, env, timeout):
-    """Run ``args`` in its own process group; kill the group if it is still
+    """Run ``args``; kill it and every process below it if it is still
     running after ``timeout`` s (a stopped rank must not outlive the test).
 
     Returns ``(returncode or None when killed, output, seconds)``.
@@ -103,8 +123,12 @@ def _run_group(args, cwd, env, timeout):
         out, _ = proc.communicate(timeout=timeout)
         code = proc.returncode
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
+        for pid in _descendants(proc.pid) + [proc.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        out, _ = proc.communicate(timeout=60)
         code = None
     return code, out, time.monotonic() - start
 
