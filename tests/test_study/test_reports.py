@@ -181,6 +181,14 @@ def test_rows_only_for_runs_that_exist(tmp_path):
     assert [r[1] for r in spin if r[0] != 'baseline'] == [
         'Random init', 'PeCLR'
     ]
+    # A regressor none of whose runs finished has no table at all.
+    cfg.finetune['pare'] = dict(config=cfg.finetune.hmr.config,
+                                pretrain=['simclr'])
+    stages, records = study_records(cfg, skip=('simclr', ))
+    write_reports(cfg, stages, records, 'constructed.py')
+    with open(osp.join(str(tmp_path), 'report', 'results.md')) as f:
+        assert '## Results: pare' not in f.read()
+    assert not osp.exists(osp.join(str(tmp_path), 'report', 'table_pare.csv'))
 
 
 # -- did pre-training learn? --

@@ -17,8 +17,10 @@ from a finished study (``configs/study/mills_2d_pretrain*.py``):
 metrics, wall seconds, devices) and the runs' own MMEngine logs (2D
 validation metrics, 3D learning curves), so every number can be found in
 a log. It writes ``generalization.{csv,tex}``, ``vs_3d_only.{csv,tex}``,
-``compute.csv``, ``pretrain_2d.csv`` and ``mpjpe_vs_compute.png`` into the
-report folder and returns Markdown lines.
+``pretrain_2d_summary.{csv,tex}``, ``compute_per_model.{csv,tex}``,
+``compute.csv`` (every stage), ``pretrain_2d.csv`` (every 2D run) and
+``mpjpe_vs_compute.png`` into the report folder and returns Markdown
+lines.
 
 The study config describes its axes:
 

@@ -27,12 +27,14 @@ def pretrain_section(gi: 'GeneralizationIndex', out_dir: str) -> List[str]:
     names: Dict[str, str] = {}
     for m in methods:
         names.update(dict(gi.cfg.pretrain[m].get('val_metrics', {})))
-    table = Table('pretrain_2d', '', ['backbone', 'pre-training', 'data'], [
-        Column(k, f'{n} (last validation)', None, 4) for k, n in names.items()
-    ] + [
-        Column('seconds', 'wall time', None, fmt=clock),
-        Column('device_hours', 'device-hours', None, 4)
-    ])
+    table = Table('pretrain_2d_summary', '',
+                  ['backbone', 'pre-training', 'data'], [
+                      Column(k, f'{n} (last validation)', None, 4)
+                      for k, n in names.items()
+                  ] + [
+                      Column('seconds', 'wall time', None, fmt=clock),
+                      Column('device_hours', 'device-hours', None, 4)
+                  ])
     csv_rows = []
     for m in methods:
         recs = gi.res.stage_records('pretrain', method=m)
@@ -81,7 +83,8 @@ def pretrain_section(gi: 'GeneralizationIndex', out_dir: str) -> List[str]:
     table.caption = ('Validation metrics of the last validation, read from '
                      'each pre-training run\'s own log (per seed in '
                      '`pretrain_2d.csv`). ' + seeds_caption(table))
-    return ['## 2D pre-training', '', write_table(table, out_dir)['markdown']]
+    files = write_table(table, out_dir)
+    return ['## 2D pre-training', '', files['markdown'], '', _files(files)]
 
 
 def _matrix_baselines(gi: 'GeneralizationIndex',
@@ -165,7 +168,9 @@ def _reach_cell(hours: Dict[int, object]) -> Cell:
         return Cell(note='not reached')
     cell = Cell.of(summarize(reached))
     if len(reached) < len(hours):
+        # The note says how many seeds the mean is over.
         cell.note = f'({len(reached)}/{len(hours)} seeds reached)'
+        cell.seeded = False
     return cell
 
 

@@ -87,7 +87,7 @@ def _method_rows(res: StudyResults, method: str, reference: Optional[str],
         ]
         rows.append(
             Row('method',
-                [res.label(method), f'{title} ({direction} is better)', ''],
+                [res.label(method), f'{title}, {direction} is better', ''],
                 cells, dict(method=method, probe_key=key,
                             regressor=regressor)))
     text = REFERENCE if method == reference else verdict(comparisons)

@@ -90,7 +90,11 @@ def write_reports(cfg: Config, stages: List[Stage], records: Dict[str, dict],
     prov = provenance(cfg, stages, records, study_cfg_path)
 
     md = _header(cfg, prov, study_cfg_path)
-    tables = [study_table(res, r) for r in res.regressors]
+    # A regressor without a finished run has no table (not an empty one).
+    tables = [
+        t for t in (study_table(res, r) for r in res.regressors)
+        if any(row.kind == 'method' for row in t.rows)
+    ]
     for table in tables:
         md += _section(f'Results: {table.name[len("table_"):]}', table,
                        out_dir)

@@ -85,7 +85,12 @@ def _baseline_rows(res: StudyResults, regressor: str,
                 v for m in res.methods_of(regressor) for v in res.probe_values(
                     m, col.key, regressor, 'chance').values()
             ]
-            cells.append(Cell.of(summarize(dict(enumerate(chance)))))
+            stats = summarize(dict(enumerate(chance)))
+            # One training set, one constant: a single value unless the
+            # runs disagree.
+            cells.append(
+                Cell.constant(stats.mean) if stats.std ==
+                0 else Cell.of(stats))
         rows.append(
             Row('baseline', ['baseline', 'Probe chance (constant)'], cells,
                 dict(regressor=regressor, method='baseline:probe_chance')))
