@@ -7,8 +7,10 @@ own training set (its resolved config, as MMEngine dumped it into the run
 folder: annotation file, ``indices``, ``fraction``), not every person of
 the annotation file.
 """
+import functools
 import glob
 import math
+import os
 import os.path as osp
 from typing import Optional, Tuple
 
@@ -28,7 +30,17 @@ def count_persons(ann_file: str, min_keypoints: int = 1) -> int:
     """People of a COCO-style file a person-crop dataset reads: not crowd,
     at least ``min_keypoints`` labelled keypoints (when the file counts
     them)."""
-    coco = load_coco_json(ann_file)
+    st = os.stat(ann_file)
+    return _count_persons(
+        osp.realpath(ann_file), st.st_size, st.st_mtime_ns, min_keypoints)
+
+
+@functools.lru_cache(maxsize=16)
+def _count_persons(path: str, size: int, mtime_ns: int,
+                   min_keypoints: int) -> int:
+    # Methods pre-trained on one file (a full COCO file is large) read it
+    # once; size and mtime make a rewritten file count again.
+    coco = load_coco_json(path)
     return sum(1 for a in coco['annotations'] if not a.get('iscrowd', 0)
                and a.get('num_keypoints', min_keypoints) >= min_keypoints)
 
