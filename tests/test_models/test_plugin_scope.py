@@ -172,3 +172,35 @@ default_hooks = dict(logger=dict(interval=1),
     assert type(runner.model).__name__ == 'HMR'
     loss = runner.message_hub.get_scalar('train/loss').current()
     assert math.isfinite(loss)
+
+
+@pytest.mark.parametrize('scope', ['mmpose', 'mmpretrain'])
+def test_backbone_init_uses_hpse_bench_pretrained_in_any_scope(
+        scope, tmp_path):
+    """A checkpoint that matches no backbone tensor is an error for
+    hpse_bench's ``Pretrained`` (MMEngine's only warns), also when the
+    runner's scope is another library's."""
+    from mmengine.registry import MODELS
+    good = MODELS.build(dict(type='mmpretrain.ResNet', depth=18,
+                             norm_cfg=dict(type='BN'), out_indices=(3, )))
+    exported = tmp_path / 'backbone.pth'
+    torch.save({'state_dict': good.state_dict()}, str(exported))
+    wrong = tmp_path / 'wrong.pth'
+    torch.save({'state_dict': {'net.conv.weight': torch.zeros(1)}},
+               str(wrong))
+
+    def build(checkpoint):
+        cfg = dict(HMR)
+        cfg['backbone'] = dict(
+            HMR['backbone'],
+            init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint)))
+        with DefaultScope.overwrite_default_scope(scope):
+            model = MODELS.build(cfg)
+            model.init_weights()
+        return model
+
+    model = build(exported)
+    for key, value in good.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[key], value), key
+    with pytest.raises(Exception, match='wrong.pth'):
+        build(wrong)

@@ -6,10 +6,10 @@ from mmengine.structures import BaseDataElement
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from torch import Tensor, nn
 
-from ..utils import build_module
+from ..utils import ScopedInitMixin, build_module
 
 
-class BaseContrastivePretrainer(BaseSelfSupervisor):
+class BaseContrastivePretrainer(ScopedInitMixin, BaseSelfSupervisor):
     """mmpretrain's ``BaseSelfSupervisor`` for multi-view person crops.
 
     Backbone, neck and head are built in hpse_bench's scope whatever the

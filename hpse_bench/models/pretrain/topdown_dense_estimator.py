@@ -6,11 +6,11 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
 from hpse_bench.registry import MODELS
-from ..utils import build_module
+from ..utils import ScopedInitMixin, build_module
 
 
 @MODELS.register_module()
-class TopdownDenseEstimator(BaseModel):
+class TopdownDenseEstimator(ScopedInitMixin, BaseModel):
     """Backbone + dense head on top-down person crops.
 
     The 2D-annotation pre-training tasks of Choi et al. (ICLR 2023, Sec. 5)

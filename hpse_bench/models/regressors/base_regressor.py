@@ -19,7 +19,7 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from hpse_bench.structures import HumanDataSample
-from ..utils import build_module
+from ..utils import ScopedInitMixin, build_module
 from .crop_coordinates import (crop_to_image, crop_to_normalized,
                                normalized_to_crop)
 from .sample_fields import stack_field, stack_optional_labels
@@ -38,7 +38,7 @@ IMAGENET_PREPROCESSOR = dict(
     bgr_to_rgb=True)
 
 
-class BaseRegressor(BaseModel):
+class BaseRegressor(ScopedInitMixin, BaseModel):
     """Backbone + head with MMEngine's three forward modes.
 
     Subclasses implement :meth:`loss`, :meth:`predict` and, when the head's

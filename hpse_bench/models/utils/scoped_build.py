@@ -9,12 +9,15 @@ builds its parts with :func:`build_module` instead: unprefixed types resolve
 in hpse_bench's registries whatever the caller's scope, and a prefixed
 foreign type (``'mmpretrain.ResNet'``, ``'mmpose.HeatmapHead'``) is built in
 its own library's scope, so that *its* unprefixed parts
-(``loss=dict(type='KeypointMSELoss')``) resolve there.
+(``loss=dict(type='KeypointMSELoss')``) resolve there. Their weights are
+initialised in hpse_bench's scope too (:class:`ScopedInitMixin`), so that
+``init_cfg=dict(type='Pretrained')`` is hpse_bench's initialiser, which
+refuses a partial load, and not MMEngine's, which only warns.
 """
 from importlib import import_module
 from typing import Optional, Union
 
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 from torch import nn
 
 from hpse_bench.registry import MODELS
@@ -62,3 +65,17 @@ def build_module(cfg: Union[dict, nn.Module, None],
         cfg['_scope_'] = (
             _scope_of(obj_type) if isinstance(obj_type, str) else SCOPE)
     return registry.build(cfg)
+
+
+class ScopedInitMixin:
+    """``init_weights`` in hpse_bench's scope, whatever the runner's.
+
+    The Runner initialises the model under the config's default scope;
+    mixed in before MMEngine's ``BaseModule``, this makes every ``init_cfg``
+    of the model resolve in hpse_bench's ``WEIGHT_INITIALIZERS`` (MMEngine's
+    own initialisers, ``Kaiming``, ``Constant``..., are found there too).
+    """
+
+    def init_weights(self) -> None:
+        with DefaultScope.overwrite_default_scope(SCOPE):
+            super().init_weights()
