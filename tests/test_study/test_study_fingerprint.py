@@ -141,7 +141,7 @@ def test_cfg_options_reach_the_stage_unchanged_or_are_refused():
                       'f': True, 'g': 0.1, 'h': 'text', 'i.j': 'k'}
     for bad in ({'x': 'a,b'}, {'x': 'has space'}, {'x': '12'},
                 {'x': [dict(type='Hook')]}):
-        with pytest.raises(ValueError, match=f'stage s: option x='):
+        with pytest.raises(ValueError, match='stage s: option x='):
             cfg_options_args(bad, 's')
 
 
