@@ -76,7 +76,12 @@ def write_marker(work_dir: str, **fields) -> None:
 
 
 def has_content(work_dir: str) -> bool:
-    return osp.isdir(work_dir) and bool(os.listdir(work_dir))
+    """Whether a stage folder holds anything but the temporary file of a
+    marker whose write a kill interrupted."""
+    if not osp.isdir(work_dir):
+        return False
+    return any(not (name.startswith(f'.{MARKER}.') and name.endswith('.tmp'))
+               for name in os.listdir(work_dir))
 
 
 def move_aside(work_dir: str, work_root: str) -> str:

@@ -226,3 +226,18 @@ def test_differences_name_the_keys():
     log = {'metrics': {'a': 1.5, 'b': float('nan'), 'c': [1, 3]}}
     assert differences(rec, log) == [('metrics.a', 1.0, 1.5),
                                      ('metrics.c.1', 2, 3)]
+
+
+def test_a_marker_write_cut_by_a_kill_is_not_a_foreign_run(tmp_path):
+    from hpse_bench.study.workroot import has_content, move_aside
+    stage = tmp_path / 'root' / 'test' / 'a'
+    stage.mkdir(parents=True)
+    assert not has_content(str(stage))
+    (stage / '.STAGE.json.ab12.tmp').write_text('{"sta')
+    assert not has_content(str(stage))
+    (stage / 'stage.log').write_text('$ python -m ...')
+    assert has_content(str(stage))
+    dest = move_aside(str(stage), str(tmp_path / 'root'))
+    assert dest.startswith(str(tmp_path / 'root' / '.stale'))
+    assert dest.endswith(osp.join('test', 'a'))
+    assert (tmp_path / 'root' / '.stale').is_dir() and not stage.exists()

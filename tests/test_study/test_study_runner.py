@@ -316,6 +316,8 @@ def test_a_record_that_disagrees_with_its_log_is_refused(finished, tmp_path):
     with open(done, 'w') as f:
         json.dump(record, f)
     before = done_records(workspace)
+    stale = osp.join(workspace, WORK_ROOT, '.stale')
+    stale_before = sorted(os.walk(stale))
     cwd = os.getcwd()
     os.chdir(workspace)
     try:
@@ -328,8 +330,9 @@ def test_a_record_that_disagrees_with_its_log_is_refused(finished, tmp_path):
                     'DONE.json') in text
     assert f'result.metrics.3dpw/pa_mpjpe: 42.0 in DONE.json, {logged!r} in ' \
         'the logs' in text
-    assert done_records(workspace) == before  # nothing ran
-    assert not osp.exists(osp.join(workspace, WORK_ROOT, '.stale'))
+    # Nothing ran, nothing moved.
+    assert done_records(workspace) == before
+    assert sorted(os.walk(stale)) == stale_before
     # The report refuses it too.
     result = subprocess.run(
         study_cmd(finished['study'], '--report-only'), cwd=workspace,
