@@ -12,13 +12,12 @@ A pickle names the callables that rebuild its objects and plain ``pickle``
 calls whatever it names (``builtins.exec``, ``os.system``). Body-model files
 come from users, so every SMPL file, official or converted, is read by
 :class:`_SMPLUnpickler`, which resolves exactly what an SMPL file needs and
-nothing callable beyond it: numpy's array and scalar rebuilders (arrays of
-class ``ndarray`` only), dtypes, scipy's CSC/CSR/COO matrix classes, chumpy
-stand-ins (plain containers), ``copyreg._reconstructor`` for those classes
-only, ``set`` of an unpickled list, a latin-1-only ``_codecs.encode`` and
-``OrderedDict``.
+nothing callable beyond it: the data-file allow-list of
+:mod:`hpse_bench.utils.safe_pickle` (numpy's array and scalar rebuilders for
+class ``ndarray`` only, dtypes, a latin-1-only ``_codecs.encode``, Python's
+containers) plus scipy's CSC/CSR/COO matrix classes, chumpy stand-ins
+(plain containers) and ``copyreg._reconstructor`` for those classes only.
 """
-import collections
 import os.path as osp
 import pickle
 import re
@@ -30,6 +29,7 @@ from hpse_bench.structures.conventions import (NUM_BETAS, NUM_SMPL_FACES,
                                                NUM_SMPL_JOINTS,
                                                NUM_SMPL_VERTICES)
 from hpse_bench.utils.fileio import atomic_write
+from hpse_bench.utils.safe_pickle import AllowListUnpickler
 
 #: Keys ``smplx.SMPL`` reads, with the rank each must have.
 SMPL_REQUIRED_KEYS: Dict[str, int] = {
@@ -59,15 +59,10 @@ class ChumpyStandIn:
 
 _STAND_INS: Dict[Tuple[str, str], type] = {}
 
-# numpy's rebuild functions, wherever this numpy keeps them.
-_RECONSTRUCT = np.ndarray.__reduce__(np.zeros(1))[0]
-_SCALAR = np.float64(0).__reduce__()[0]
-
 
 class _Marker:
-    """Stands for a class a pickle names only as an argument (``ndarray``
-    for numpy's rebuild, ``object`` for ``copyreg._reconstructor``): it
-    cannot be called, so the pickle cannot build one by itself."""
+    """Stands for ``object`` where ``copyreg._reconstructor`` names it as a
+    base: it cannot be called, so the pickle cannot build one by itself."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -76,15 +71,7 @@ class _Marker:
         return self.name
 
 
-_NDARRAY = _Marker('numpy.ndarray')
 _OBJECT = _Marker('builtins.object')
-
-
-def _reconstruct_ndarray(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
-    if subtype is not _NDARRAY:
-        raise pickle.UnpicklingError(
-            f'refusing to rebuild an array of class {subtype!r}')
-    return _RECONSTRUCT(np.ndarray, shape, dtype)
 
 
 def _sparse_classes() -> Dict[str, type]:
@@ -106,49 +93,29 @@ def _reconstructor(cls: Any, base: Any, state: Any) -> Any:
     return object.__new__(cls)
 
 
-def _latin1_encode(text: Any, encoding: str = 'latin1') -> bytes:
-    """``_codecs.encode`` as protocol 2 stores ``bytes``: latin-1 only."""
-    if not isinstance(text, str) or encoding not in ('latin1', 'latin-1'):
-        raise pickle.UnpicklingError(
-            f'refusing _codecs.encode(..., {encoding!r})')
-    return text.encode('latin1')
-
-
-def _set(items: Any = ()) -> set:
-    """``set`` as protocol 2 rebuilds one (chumpy keeps some state in sets):
-    from a list of items already unpickled."""
-    if not isinstance(items, (list, tuple)):
-        raise pickle.UnpicklingError('refusing set() of a non-list')
-    return set(items)
-
-
-def _allowed_globals() -> Dict[Tuple[str, str], Any]:
-    allowed: Dict[Tuple[str, str], Any] = {
-        ('numpy', 'ndarray'): _NDARRAY,
-        ('numpy', 'dtype'): np.dtype,
-        ('_codecs', 'encode'): _latin1_encode,
-        ('collections', 'OrderedDict'): collections.OrderedDict,
-    }
-    for core in ('numpy.core', 'numpy._core'):
-        allowed[(f'{core}.multiarray', '_reconstruct')] = _reconstruct_ndarray
-        allowed[(f'{core}.multiarray', 'scalar')] = _SCALAR
+def _smpl_globals() -> Dict[Tuple[str, str], Any]:
+    """What an SMPL file needs beyond the data-file allow-list."""
+    extra: Dict[Tuple[str, str], Any] = {}
     # Python 2 names (pickle maps most, not all, of them).
     for module in ('copyreg', 'copy_reg'):
-        allowed[(module, '_reconstructor')] = _reconstructor
+        extra[(module, '_reconstructor')] = _reconstructor
     for module in ('builtins', '__builtin__'):
-        allowed[(module, 'object')] = _OBJECT
-        allowed[(module, 'set')] = _set
-    return allowed
+        extra[(module, 'object')] = _OBJECT
+    return extra
 
 
-_ALLOWED = _allowed_globals()
 # scipy's sparse classes under their old and new module paths.
 _SPARSE_MODULE = re.compile(r'scipy\.sparse(\.(_?(csc|csr|coo)|_\w+))?')
 
 
-class _SMPLUnpickler(pickle.Unpickler):
-    """Unpickler that needs neither chumpy nor Python 2 modules and resolves
+class _SMPLUnpickler(AllowListUnpickler):
+    """The data-file allow-list (:mod:`hpse_bench.utils.safe_pickle`) plus
+    scipy's sparse matrices, chumpy stand-ins and the protocol-0/1 object
+    rebuild they use; needs neither chumpy nor Python 2 modules and resolves
     nothing that can run code (see the module docstring)."""
+    extra_globals = _smpl_globals()
+    holds = ('an SMPL file holds only numpy arrays, scipy sparse matrices '
+             'and chumpy arrays')
 
     def find_class(self, module: str, name: str) -> Any:
         if module == 'chumpy' or module.startswith('chumpy.'):
@@ -157,17 +124,9 @@ class _SMPLUnpickler(pickle.Unpickler):
                 _STAND_INS[key] = type(name, (ChumpyStandIn, ),
                                        {'chumpy_class': f'{module}.{name}'})
             return _STAND_INS[key]
-        if (module, name) in _ALLOWED:
-            return _ALLOWED[(module, name)]
         if _SPARSE_MODULE.fullmatch(module) and name in _sparse_classes():
             return _sparse_classes()[name]
-        raise pickle.UnpicklingError(
-            f'refusing to load "{module}.{name}": an SMPL file holds only '
-            'numpy arrays, scipy sparse matrices and chumpy arrays '
-            '(unpickling anything else can run code)')
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise pickle.UnpicklingError('refusing a persistent id')
+        return super().find_class(module, name)
 
 
 def _plain(obj: Any, where: str) -> Any:

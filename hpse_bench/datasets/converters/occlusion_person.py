@@ -39,8 +39,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from hpse_bench.structures.conventions import H36M_17, human_data_indices
+from hpse_bench.utils.safe_pickle import UNPICKLING_ERRORS, safe_pickle_load
 from ..human_data import human_data_keypoints, write_human_data
-from ..safe_pickle import UNPICKLING_ERRORS, safe_pickle_load
 
 #: The dataset's joints in its own order, and their H36M-17 names.
 OCCLUSION_PERSON_JOINTS: List[str] = [

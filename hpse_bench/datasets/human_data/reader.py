@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from hpse_bench.structures.conventions import NUM_HUMAN_DATA_KEYPOINTS
-from ..safe_pickle import UNPICKLING_ERRORS, safe_pickle_load
+from hpse_bench.utils.safe_pickle import UNPICKLING_ERRORS, safe_pickle_load
 
 #: Largest plausible extent of one person's keypoints3d, in metres (the
 #: diagonal of the box around the labelled joints). A person spans at most

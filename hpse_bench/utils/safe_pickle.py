@@ -11,9 +11,11 @@ only a latin-1 encoder. Dicts, lists, tuples, strings and numbers need no
 name at all.
 
 Used for mmhuman3d HumanData members (``smpl``, ``meta`` dicts stored as
-pickled 0-d object arrays) and for the annotation pickles of released
-datasets (Occlusion-Person). Pickles of Python 2 (protocol 2, numpy arrays
-as latin-1 strings) load too.
+pickled 0-d object arrays), for the annotation pickles of released
+datasets (Occlusion-Person) and, extended with scipy's sparse matrices and
+chumpy stand-ins, for SMPL model files
+(:mod:`hpse_bench.body_models.smpl_file`). Pickles of Python 2 (protocol 2,
+numpy arrays as latin-1 strings) load too.
 """
 import collections
 import io
@@ -90,23 +92,31 @@ ALLOWED_GLOBALS: Dict[Tuple[str, str], Any] = _allow_list()
 class AllowListUnpickler(pickle.Unpickler):
     """An unpickler that resolves only :data:`ALLOWED_GLOBALS`.
 
+    Subclasses for other file kinds extend ``extra_globals`` (and may
+    override :meth:`find_class` for whole modules) and say what such a file
+    holds in ``holds``, which the refusal message quotes.
+
     Args:
         file: binary file positioned at the pickle.
         encoding: how Python 2 ``str`` objects are decoded; ``'latin1'``
             also restores numpy arrays pickled by Python 2.
     """
+    extra_globals: Dict[Tuple[str, str], Any] = {}
+    holds = 'a data file may hold only numpy arrays, numpy scalars and ' \
+        'Python containers'
 
     def __init__(self, file: BinaryIO, encoding: str = 'latin1') -> None:
         super().__init__(file, encoding=encoding, fix_imports=False)
 
     def find_class(self, module: str, name: str) -> Any:
-        try:
-            return ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(
-                f'refusing to load "{module}.{name}": a data file may hold '
-                'only numpy arrays, numpy scalars and Python containers '
-                '(unpickling anything else can run code)') from None
+        key = (module, name)
+        if key in self.extra_globals:
+            return self.extra_globals[key]
+        if key in ALLOWED_GLOBALS:
+            return ALLOWED_GLOBALS[key]
+        raise pickle.UnpicklingError(
+            f'refusing to load "{module}.{name}": {self.holds} (unpickling '
+            'anything else can run code)')
 
     def persistent_load(self, pid: Any) -> Any:
         raise pickle.UnpicklingError(
