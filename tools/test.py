@@ -2,7 +2,8 @@
 :mod:`hpse_bench.apis.test`.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
-        [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+        [--show-dir DIR [--interval N]] [--cfg-options k=v ...]
+        [--launcher none|pytorch|slurm|mpi]
 """
 import sys
 
