@@ -17,8 +17,10 @@ from typing import List, Optional
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from .launch import (check_inputs, default_work_dir, prepare_synthetic_data,
-                     set_cpu_threads, setup_distributed)
+from .launch import (check_inputs, default_work_dir,
+                     explain_collective_timeout, merge_cfg_options,
+                     prepare_synthetic_data, set_cpu_threads,
+                     setup_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -78,8 +80,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
     cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -113,8 +114,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     prepare_synthetic_data(cfg)
     check_inputs(cfg)
 
-    runner = Runner.from_cfg(cfg)
-    runner.test()
+    with explain_collective_timeout(cfg):
+        runner = Runner.from_cfg(cfg)
+        runner.test()
 
 
 if __name__ == '__main__':

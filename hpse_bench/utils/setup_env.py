@@ -17,7 +17,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     # OpenMMLab codebase: this is what fills the registries.
     for package in ('hpse_bench.checkpoint', 'hpse_bench.datasets',
                     'hpse_bench.models', 'hpse_bench.engine',
-                    'hpse_bench.evaluation'):
+                    'hpse_bench.evaluation', 'hpse_bench.visualization'):
         importlib.import_module(package)
 
     if not init_default_scope:

@@ -80,6 +80,17 @@ def test_train_cli_refuses_an_ignored_option(tmp_path):
     assert 'train_dataloader.dataset.fraction=0.1' in result.stderr
 
 
+def test_test_cli_refuses_an_ignored_option(tmp_path):
+    result = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'test.py'), HMR_10P, 'none',
+         '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+         'input_size=(64,64)'],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert 'would ignore' in result.stderr
+    assert 'input_size' in result.stderr
+
+
 def test_amp_on_a_cpu_only_machine_is_a_clear_error(tmp_path):
     import torch
     if torch.cuda.is_available():
