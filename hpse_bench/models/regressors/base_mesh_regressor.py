@@ -205,7 +205,11 @@ class BaseMeshRegressor(BaseRegressor):
         has_smpl = targets['has_smpl'] if has_smpl is None else has_smpl
         rotmat, betas, cam = (preds['pred_rotmat'], preds['pred_betas'],
                               preds['pred_cam'])
-        out = self.run_body_model(rotmat=rotmat, betas=betas)
+        if self.loss_vertices is None:
+            # The losses read keypoints only: skip posing the mesh.
+            out = self.body_model.keypoints_only(betas, rotmat)
+        else:
+            out = self.run_body_model(rotmat=rotmat, betas=betas)
         losses = {}
         if self.loss_keypoints2d is not None:
             kp2d = self.project_points(out['keypoints_coco17'], cam,
