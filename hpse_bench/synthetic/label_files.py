@@ -63,8 +63,8 @@ def write_split_human_data(out_dir: str, split: str, subset: str,
                            records: List[Dict[str, Any]], seed: int,
                            with_3d: bool) -> None:
     """Write ``<split>/<split>_<subset>.npz`` (HumanData, one row per
-    person): 2D keypoints only, or with 3D joints, SMPL and camera when
-    ``with_3d``."""
+    person): COCO-17 2D keypoints and SMPL parameters (as the EFT fits of
+    real COCO), or with 3D joints and camera too when ``with_3d``."""
     rows = [(rec, p) for rec in records for p in rec['people']]
     n = len(rows)
     image_path = [osp.relpath(rec['file'], split) for rec, _ in rows]
@@ -122,4 +122,14 @@ def write_split_human_data(out_dir: str, split: str, subset: str,
             keypoints2d,
             mask2d,
             config=split,
+            # SMPL parameters stand in for the EFT fits that the real
+            # fine-tuning file (eft_coco_all.npz) carries for COCO.
+            smpl={
+                k: np.stack([p['smpl'][k] for _, p in rows])
+                for k in ('global_orient', 'body_pose', 'betas', 'transl')
+            },
+            focal_length=np.stack(
+                [np.full(2, rec['focal_length']) for rec, _ in rows]),
+            principal_point=np.stack(
+                [rec['principal_point'] for rec, _ in rows]),
             meta=dict(seed=seed, source='hpse_bench synthetic'))

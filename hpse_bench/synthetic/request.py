@@ -25,7 +25,7 @@ from .generator import FACINGS, LOOKS
 from .splits import SPLIT_SUBSETS
 
 #: Bump when the generator's output changes, so old caches are rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SPLITS: Tuple[str, ...] = tuple(SPLIT_SUBSETS)
 DEFAULT_NUM_IMAGES: Dict[str, Dict[str, int]] = {
     'coco': dict(train=1000, val=200),

@@ -342,3 +342,30 @@ def test_generation_is_deterministic_and_group_independent(generator):
         generator.generate('pw3d', 'train', 0)
     with pytest.raises(KeyError, match='known'):
         generator.generate('mpii', 'train', 0)
+
+
+def test_coco_smpl_parameters_reproduce_the_2d_keypoints(synthetic_root):
+    """The SMPL parameters of coco_train.npz (standing in for EFT fits)
+    pose a body whose COCO-17 keypoints project onto the stored 2D ones."""
+    from hpse_bench.body_models import SMPL
+    data = load_human_data(synthetic_root, 'coco', 'train')
+    smpl = data['smpl'].item()
+    n = len(data['image_path'])
+    with torch.no_grad():
+        out = SMPL()(
+            betas=torch.as_tensor(smpl['betas'], dtype=torch.float32),
+            body_pose=torch.as_tensor(smpl['body_pose'], dtype=torch.float32),
+            global_orient=torch.as_tensor(
+                smpl['global_orient'], dtype=torch.float32),
+            transl=torch.as_tensor(smpl['transl'], dtype=torch.float32))
+    slots = human_data_indices('coco_17')
+    checked = 0
+    for i in range(n):
+        proj = project(out['keypoints_coco17'][i].double().numpy(),
+                       data['focal_length'][i][0], data['principal_point'][i])
+        stored = data['keypoints2d'][i, slots]
+        visible = stored[:, 2] > 0
+        err = np.abs(proj[visible] - stored[visible, :2]).max(initial=0.0)
+        assert err < 0.5, (i, err)
+        checked += int(visible.sum())
+    assert checked > 8 * 17 // 2
