@@ -198,8 +198,12 @@ def default_work_dir(config_path: str) -> str:
 
 
 def set_cpu_threads() -> None:
-    """Split the cores between local ranks on CPU-only distributed runs."""
-    if cuda_available():
+    """Split the cores between local ranks on CPU-only distributed runs.
+
+    A thread count the caller set (``OMP_NUM_THREADS``, as the study does
+    for stages it runs side by side) is left alone.
+    """
+    if cuda_available() or os.environ.get('OMP_NUM_THREADS'):
         return
     local_world = int(os.environ.get('LOCAL_WORLD_SIZE', '1'))
     if local_world > 1:

@@ -140,3 +140,27 @@ def test_single_process_launch_leaves_dist_cfg_alone(monkeypatch):
     cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
     setup_distributed(cfg, 'none')
     assert cfg.env_cfg.dist_cfg == dict(backend='nccl')
+
+
+def test_cpu_threads_split_between_ranks_unless_the_caller_set_them(
+        monkeypatch):
+    import os
+
+    import torch
+
+    from hpse_bench.apis.launch import set_cpu_threads
+    if torch.cuda.is_available():
+        pytest.skip('the split applies to CPU-only runs')
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv('LOCAL_WORLD_SIZE', '2')
+        monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+        torch.set_num_threads(7)
+        set_cpu_threads()
+        assert torch.get_num_threads() == max(1, (os.cpu_count() or 1) // 2)
+        monkeypatch.setenv('OMP_NUM_THREADS', '1')
+        torch.set_num_threads(7)
+        set_cpu_threads()
+        assert torch.get_num_threads() == 7
+    finally:
+        torch.set_num_threads(before)
