@@ -21,7 +21,6 @@ the image (LSP-extended marks some) gets visibility 0 and ``x = y = 0``.
 The person box is the tight box of the labelled joints (top-down pipelines
 add their own padding, mmpose's ``GetBBoxCenterScale`` 1.25).
 """
-import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -30,6 +29,7 @@ import numpy as np
 import scipy.io
 
 from hpse_bench.structures.conventions import LSP14_PARENTS, LSP_14
+from hpse_bench.utils.fileio import write_json
 
 #: Images of each release and their split, as ``(first, stop)`` 0-based
 #: index ranges into ``joints.mat``; image ``i`` is ``im{i + 1:0Nd}.jpg``.
@@ -182,6 +182,129 @@ def lsp_categories() -> List[dict]:
     ]
 
 
+#: One split's COCO lists so far: ``(images, annotations, skipped)``.
+_SplitEntries = Tuple[List[dict], List[dict], int]
+
+
+def _release_joints(release: str, root: str,
+                    visibility: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Joints of one release folder, refusing the other release's layout.
+
+    Args:
+        release: ``'lsp'`` or ``'lspet'``, the release the folder was given
+            as.
+        root: the release folder (holding ``joints.mat``).
+        visibility: see :func:`read_lsp_joints`.
+
+    Returns:
+        ``(xy, visible)`` as :func:`read_lsp_joints` returns them.
+
+    Raises:
+        ValueError: the folder holds the other release's layout.
+    """
+    xy, visible, found = read_lsp_joints(osp.join(root, 'joints.mat'),
+                                         visibility)
+    # A folder given as the other release would take that release's splits
+    # and image names (LSP-extended images in LSP's test split).
+    if found != release:
+        raise ValueError(
+            f'{root}/joints.mat has the {found} layout; pass it as the '
+            f'{"LSP" if found == "lsp" else "LSP-extended"} folder')
+    return xy, visible
+
+
+def _release_images(release: str, image_dir: str, start: int,
+                    stop: int) -> Tuple[List[str], List[Tuple[int, int]]]:
+    """File names and sizes of images ``start..stop-1`` of a release.
+
+    Args:
+        release: ``'lsp'`` or ``'lspet'`` (sets the digits of the names).
+        image_dir: the release's ``images`` folder.
+        start: first 0-based index into ``joints.mat``.
+        stop: one past the last index.
+
+    Returns:
+        ``(names, sizes)``: ``<release>/im<i>.jpg`` names (relative to
+        ``out_dir/images``) and ``(width, height)`` per image.
+
+    Raises:
+        FileNotFoundError: an image is missing (named with its index).
+    """
+    names, sizes = [], []
+    for i in range(start, stop):
+        name = f'im{i + 1:0{_NAME_DIGITS[release]}d}.jpg'
+        path = osp.join(image_dir, name)
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{release} image {i + 1} of joints.mat not found: {path}')
+        names.append(f'{release}/{name}')
+        sizes.append(_image_size(path))
+    return names, sizes
+
+
+def _collect_release(collected: Dict[str, _SplitEntries], release: str,
+                     root: str, visibility: str,
+                     ranges: Dict[str, Tuple[int, int]]) -> None:
+    """Append one release's images and people to each of its splits.
+
+    Image ids continue those already in ``collected``, so that LSP and
+    LSP-extended share one training split with unique ids.
+
+    Args:
+        collected: split -> entries so far; updated in place.
+        release: ``'lsp'`` or ``'lspet'``.
+        root: the release folder.
+        visibility: see :func:`read_lsp_joints`.
+        ranges: split -> ``(first, stop)`` index range of this release.
+    """
+    xy, visible = _release_joints(release, root, visibility)
+    image_dir = osp.join(root, 'images')
+    for split, (start, stop) in ranges.items():
+        # A release with fewer images than the range (a subset) is cut.
+        stop = min(stop, len(xy))
+        if start >= stop:
+            continue
+        names, sizes = _release_images(release, image_dir, start, stop)
+        images, anns, skipped = collected.get(split, ([], [], 0))
+        new_images, new_anns, new_skipped = lsp_coco_annotations(
+            xy[start:stop], visible[start:stop], sizes, names,
+            len(images) + 1)
+        collected[split] = (images + new_images, anns + new_anns,
+                            skipped + new_skipped)
+
+
+def _write_split(out_dir: str, split: str, entries: _SplitEntries,
+                 visibility: str) -> dict:
+    """Write ``annotations/lsp_<split>.json`` under ``out_dir``.
+
+    Args:
+        out_dir: output root.
+        split: split name.
+        entries: the split's ``(images, annotations, skipped)``.
+        visibility: how the flags were read, recorded in ``info``.
+
+    Returns:
+        ``dict(path=..., images=N, people=M, skipped=K)``.
+    """
+    images, anns, skipped = entries
+    path = osp.join(out_dir, 'annotations', f'lsp_{split}.json')
+    info = dict(description='Leeds Sports Pose, 14 joints (hpse_bench '
+                'tools/data/convert_lsp.py)',
+                visibility=visibility)
+    content = dict(info=info,
+                   images=images,
+                   annotations=anns,
+                   categories=lsp_categories())
+    # Compact and in COCO's key order: the training file holds 11000 images
+    # with LSP-extended, and indenting puts every keypoint value on a line
+    # of its own.
+    write_json(path, content, indent=None, sort_keys=False)
+    return dict(path=path,
+                images=len(images),
+                people=len(anns),
+                skipped=skipped)
+
+
 def convert_lsp(
     lsp_root: Optional[str],
     out_dir: str,
@@ -217,55 +340,18 @@ def convert_lsp(
         raise ValueError('give the LSP folder, the LSP-extended folder or '
                          'both')
     ranges = LSP_SPLITS if splits is None else splits
-    written_splits: Dict[str, Tuple[List[dict], List[dict], int]] = {}
+    collected: Dict[str, _SplitEntries] = {}
     for release, root in (('lsp', lsp_root), ('lspet', lspet_root)):
         if not root:
             continue
-        xy, visible, found = read_lsp_joints(osp.join(root, 'joints.mat'),
-                                             visibility)
-        if found != release:
-            raise ValueError(
-                f'{root}/joints.mat has the {found} layout; pass it as the '
-                f'{"LSP" if found == "lsp" else "LSP-extended"} folder')
-        image_dir = osp.join(root, 'images')
-        for split, (start, stop) in ranges.get(release, {}).items():
-            stop = min(stop, len(xy))
-            if start >= stop:
-                continue
-            names, sizes = [], []
-            for i in range(start, stop):
-                name = f'im{i + 1:0{_NAME_DIGITS[release]}d}.jpg'
-                path = osp.join(image_dir, name)
-                if not osp.isfile(path):
-                    raise FileNotFoundError(
-                        f'{release} image {i + 1} of joints.mat not found: '
-                        f'{path}')
-                names.append(f'{release}/{name}')
-                sizes.append(_image_size(path))
-            images, anns, skipped = written_splits.get(split, ([], [], 0))
-            first = len(images) + 1
-            new_images, new_anns, new_skipped = lsp_coco_annotations(
-                xy[start:stop], visible[start:stop], sizes, names, first)
-            written_splits[split] = (images + new_images, anns + new_anns,
-                                     skipped + new_skipped)
+        _collect_release(collected, release, root, visibility,
+                         ranges.get(release, {}))
         if link_images:
-            _link_images(image_dir, osp.join(out_dir, 'images', release))
+            _link_images(osp.join(root, 'images'),
+                         osp.join(out_dir, 'images', release))
 
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
-    written = {}
-    for split, (images, anns, skipped) in written_splits.items():
-        path = osp.join(out_dir, 'annotations', f'lsp_{split}.json')
-        content = dict(info=dict(
-            description='Leeds Sports Pose, 14 joints (hpse_bench '
-            'tools/data/convert_lsp.py)',
-            visibility=visibility),
-                       images=images,
-                       annotations=anns,
-                       categories=lsp_categories())
-        with open(path, 'w') as f:
-            json.dump(content, f)
-        written[split] = dict(path=path,
-                              images=len(images),
-                              people=len(anns),
-                              skipped=skipped)
-    return written
+    return {
+        split: _write_split(out_dir, split, entries, visibility)
+        for split, entries in collected.items()
+    }
