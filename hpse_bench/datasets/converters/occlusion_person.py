@@ -34,7 +34,7 @@ One HumanData row per image and camera:
 import os
 import os.path as osp
 import pickle
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -88,6 +88,83 @@ def _camera_value(camera: Dict[str, Any], key: str) -> Optional[float]:
     return float(np.asarray(camera[key], dtype=np.float64).reshape(-1)[0])
 
 
+def _record_joints(
+        rec: Any, index: int,
+        where: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The checked joints of one record.
+
+    Args:
+        rec: one element of the annotation list.
+        index: its index in the list, for messages.
+        where: name of the source, for messages.
+
+    Returns:
+        ``(joints_2d (15, 2) pixels, joints_3d (15, 3) mm, in_view (15,)
+        bool, unoccluded (15,) bool)``; without ``joints_vis_2d`` every
+        joint counts as unoccluded.
+
+    Raises:
+        ValueError: not a dict, a required key missing or a malformed field.
+    """
+    if not isinstance(rec, dict):
+        raise ValueError(f'{where}: record {index} is a '
+                         f'{type(rec).__name__}, not a dict')
+    missing = [k for k in _REQUIRED if k not in rec]
+    if missing:
+        raise ValueError(f'{where}: record {index} '
+                         f'({rec.get("image")!r}) lacks {missing}; '
+                         f'keys found: {sorted(rec)}')
+    j2d = _field(rec, 'joints_2d', (_NUM_JOINTS, ), index, where)[:, :2]
+    j3d = _field(rec, 'joints_3d', (_NUM_JOINTS, 3), index, where)
+    # The flags come as (15, 1) or (15, 3) (one copy per coordinate).
+    in_view = _field(rec, 'joints_vis', (_NUM_JOINTS, ), index,
+                     where).reshape(_NUM_JOINTS, -1)[:, 0] > 0
+    if 'joints_vis_2d' in rec:
+        unoccluded = _field(rec, 'joints_vis_2d', (_NUM_JOINTS, ), index,
+                            where).reshape(_NUM_JOINTS, -1)[:, 0] > 0
+    else:
+        unoccluded = np.ones(_NUM_JOINTS, dtype=bool)
+    return j2d, j3d, in_view, unoccluded
+
+
+def _record_bbox(rec: Dict[str, Any], j2d: np.ndarray,
+                 in_view: np.ndarray) -> List[float]:
+    """The person box ``[x, y, w, h]`` of one record.
+
+    Args:
+        rec: the record; its ``center`` and ``scale`` give the box.
+        j2d: ``(15, 2)`` joints, for a record without ``center``/``scale``.
+        in_view: ``(15,)`` joints inside the image.
+
+    Returns:
+        ``[x, y, w, h]`` in pixels.
+    """
+    if 'center' in rec and 'scale' in rec:
+        c = np.asarray(rec['center'], np.float64).reshape(-1)[:2]
+        # ``scale`` is the box side / 200 pixels, one value or one per axis.
+        s = np.broadcast_to(
+            np.asarray(rec['scale'], np.float64).reshape(-1)[:2], (2, ))
+        side = s * 200.0
+        return [c[0] - side[0] / 2, c[1] - side[1] / 2, side[0], side[1]]
+    # No box: the joints' box, enlarged 1.2 as SPIN's boxes are.
+    pts = j2d[in_view] if in_view.any() else j2d
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    mid, size = (lo + hi) / 2, (hi - lo) * 1.2
+    return [mid[0] - size[0] / 2, mid[1] - size[1] / 2, size[0], size[1]]
+
+
+def _record_intrinsics(
+        rec: Dict[str, Any]) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """``(focal_length (fx, fy), principal_point (cx, cy))`` of a record's
+    camera, or None when it lacks any of them."""
+    camera = rec.get('camera') or {}
+    fx, fy = _camera_value(camera, 'fx'), _camera_value(camera, 'fy')
+    cx, cy = _camera_value(camera, 'cx'), _camera_value(camera, 'cy')
+    if None in (fx, fy, cx, cy):
+        return None
+    return np.array([fx, fy]), np.array([cx, cy])
+
+
 def occlusion_person_rows(records: Sequence[Dict[str, Any]],
                           every: int = 1,
                           image_prefix: str = 'images/',
@@ -130,53 +207,19 @@ def occlusion_person_rows(records: Sequence[Dict[str, Any]],
     center = np.full((n, 2), np.nan)
     for row, index in enumerate(kept):
         rec = records[index]
-        if not isinstance(rec, dict):
-            raise ValueError(f'{where}: record {index} is a '
-                             f'{type(rec).__name__}, not a dict')
-        missing = [k for k in _REQUIRED if k not in rec]
-        if missing:
-            raise ValueError(f'{where}: record {index} '
-                             f'({rec.get("image")!r}) lacks {missing}; '
-                             f'keys found: {sorted(rec)}')
-        j2d = _field(rec, 'joints_2d', (_NUM_JOINTS, ), index, where)[:, :2]
-        j3d = _field(rec, 'joints_3d', (_NUM_JOINTS, 3), index, where)
-        in_view = _field(rec, 'joints_vis', (_NUM_JOINTS, ), index,
-                         where).reshape(_NUM_JOINTS, -1)[:, 0] > 0
-        if 'joints_vis_2d' in rec:
-            unoccluded = _field(rec, 'joints_vis_2d', (_NUM_JOINTS, ), index,
-                                where).reshape(_NUM_JOINTS, -1)[:, 0] > 0
-        else:
-            unoccluded = np.ones(_NUM_JOINTS, dtype=bool)
-
+        j2d, j3d, in_view, unoccluded = _record_joints(rec, index, where)
         out['image_path'].append(image_prefix + str(rec['image']))
         out['keypoints2d'][row, TO_H36M, :2] = j2d
         out['keypoints2d'][row, TO_H36M, 2] = in_view
         out['keypoints3d'][row, TO_H36M, :3] = j3d / 1000.0
+        # The 3D position is known whether or not the joint is seen.
         out['keypoints3d'][row, TO_H36M, 3] = 1.0
         out['occluded'][row, TO_H36M] = in_view & ~unoccluded
-
-        if 'center' in rec and 'scale' in rec:
-            c = np.asarray(rec['center'], np.float64).reshape(-1)[:2]
-            s = np.broadcast_to(
-                np.asarray(rec['scale'], np.float64).reshape(-1)[:2], (2, ))
-            side = s * 200.0
-            out['bbox_xywh'][row] = [
-                c[0] - side[0] / 2, c[1] - side[1] / 2, side[0], side[1]
-            ]
-        else:
-            # No box: the joints' box, enlarged 1.2 as SPIN's boxes are.
-            pts = j2d[in_view] if in_view.any() else j2d
-            lo, hi = pts.min(axis=0), pts.max(axis=0)
-            mid, size = (lo + hi) / 2, (hi - lo) * 1.2
-            out['bbox_xywh'][row] = [
-                mid[0] - size[0] / 2, mid[1] - size[1] / 2, size[0], size[1]
-            ]
-        camera = rec.get('camera') or {}
-        fx, fy = _camera_value(camera, 'fx'), _camera_value(camera, 'fy')
-        cx, cy = _camera_value(camera, 'cx'), _camera_value(camera, 'cy')
-        if None not in (fx, fy, cx, cy):
-            focal[row] = (fx, fy)
-            center[row] = (cx, cy)
+        out['bbox_xywh'][row] = _record_bbox(rec, j2d, in_view)
+        intrinsics = _record_intrinsics(rec)
+        if intrinsics is not None:
+            focal[row], center[row] = intrinsics
+    # Intrinsics for some rows only would leave NaN rows: all or none.
     has_camera = n > 0 and np.isfinite(focal).all()
     out['focal_length'] = focal if has_camera else None
     out['principal_point'] = center if has_camera else None
