@@ -1,4 +1,6 @@
-from typing import Tuple
+"""Felzenszwalb-Huttenlocher graph segmentation and the DetCon transform
+that gives each crop its unsupervised segments."""
+from typing import List, Tuple
 
 import cv2
 import numpy as np
@@ -22,6 +24,93 @@ def _grid_edges(image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     flat = image.reshape(h * w, -1)
     weights = np.linalg.norm(flat[edges[:, 0]] - flat[edges[:, 1]], axis=1)
     return edges, weights
+
+
+def _smoothed_image(image: np.ndarray, sigma: float) -> np.ndarray:
+    """The image as float32 ``(H, W, C)``, Gaussian-smoothed by ``sigma``.
+
+    Raises:
+        ValueError: not an ``(H, W[, C])`` image, or an empty one.
+    """
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim == 2:
+        img = img[..., None]
+    if img.ndim != 3 or img.shape[0] == 0 or img.shape[1] == 0:
+        raise ValueError(f'expected an (H, W[, C]) image, got {img.shape}')
+    if sigma > 0:
+        # cv2 drops a single channel; put it back.
+        img = cv2.GaussianBlur(img, (0, 0), sigma).reshape(img.shape)
+    return img
+
+
+def _merge_components(num_pixels: int, src: List[int], dst: List[int],
+                      weights: List[float], scale: float,
+                      min_size: int) -> np.ndarray:
+    """Union-find passes of the segmentation over edges in Kruskal order.
+
+    The first pass merges two components when the edge is no heavier than
+    either one's internal difference plus ``scale / size`` (Eq. 4 of the
+    paper); the second merges components smaller than ``min_size`` along
+    the cheapest edges. The passes are sequential, so they run on Python
+    lists, which index faster than numpy arrays one element at a time.
+
+    Args:
+        num_pixels: number of nodes.
+        src: first pixel of each edge, in increasing weight.
+        dst: second pixel of each edge.
+        weights: each edge's weight, increasing.
+        scale: ``k`` of the paper.
+        min_size: minimum component size in pixels.
+
+    Returns:
+        np.ndarray: ``(num_pixels,)`` int64 root pixel of each pixel.
+    """
+    parent = list(range(num_pixels))
+    size = [1] * num_pixels
+    internal = [0.0] * num_pixels
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(a: int, b: int, weight: float) -> None:
+        if size[a] < size[b]:
+            a, b = b, a
+        parent[b] = a
+        size[a] += size[b]
+        # Edges come in increasing order, so this is the component's MST
+        # maximum, i.e. its internal difference Int(C).
+        internal[a] = weight
+
+    for a, b, weight in zip(src, dst, weights):
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        if (weight <= internal[ra] + scale / size[ra]
+                and weight <= internal[rb] + scale / size[rb]):
+            union(ra, rb, weight)
+    for a, b, weight in zip(src, dst, weights):
+        ra, rb = find(a), find(b)
+        if ra != rb and (size[ra] < min_size or size[rb] < min_size):
+            union(ra, rb, weight)
+    return np.fromiter((find(i) for i in range(num_pixels)),
+                       dtype=np.int64,
+                       count=num_pixels)
+
+
+def _raster_order_ids(roots: np.ndarray) -> np.ndarray:
+    """Segment ids ``0..S-1`` of each pixel's root, numbered in raster order
+    of each segment's first pixel, so that ids do not depend on the order
+    in which components were merged."""
+    _, first, inverse = np.unique(
+        roots, return_index=True, return_inverse=True)
+    rank = np.empty_like(first)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse]
 
 
 def felzenszwalb_segmentation(image: np.ndarray,
@@ -51,62 +140,15 @@ def felzenszwalb_segmentation(image: np.ndarray,
         np.ndarray: ``(H, W)`` int32 segment ids ``0..S-1``, numbered in
         raster order of their first pixel.
     """
-    img = np.asarray(image, dtype=np.float32)
-    if img.ndim == 2:
-        img = img[..., None]
-    if img.ndim != 3 or img.shape[0] == 0 or img.shape[1] == 0:
-        raise ValueError(f'expected an (H, W[, C]) image, got {img.shape}')
-    if sigma > 0:
-        img = cv2.GaussianBlur(img, (0, 0), sigma).reshape(img.shape)
+    img = _smoothed_image(image, sigma)
     h, w = img.shape[:2]
     edges, weights = _grid_edges(img)
+    # A stable sort keeps equal-weight edges in grid order: deterministic.
     order = np.argsort(weights, kind='stable')
-    src = edges[order, 0].tolist()
-    dst = edges[order, 1].tolist()
-    wts = weights[order].tolist()
-
-    parent = list(range(h * w))
-    size = [1] * (h * w)
-    internal = [0.0] * (h * w)
-
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:  # path compression
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(a: int, b: int, weight: float) -> None:
-        if size[a] < size[b]:
-            a, b = b, a
-        parent[b] = a
-        size[a] += size[b]
-        # Edges come in increasing order, so this is the component's MST
-        # maximum, i.e. its internal difference Int(C).
-        internal[a] = weight
-
-    for a, b, weight in zip(src, dst, wts):
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            continue
-        if (weight <= internal[ra] + scale / size[ra]
-                and weight <= internal[rb] + scale / size[rb]):
-            union(ra, rb, weight)
-    for a, b, weight in zip(src, dst, wts):
-        ra, rb = find(a), find(b)
-        if ra != rb and (size[ra] < min_size or size[rb] < min_size):
-            union(ra, rb, weight)
-
-    roots = np.fromiter((find(i) for i in range(h * w)),
-                        dtype=np.int64,
-                        count=h * w)
-    _, first, inverse = np.unique(
-        roots, return_index=True, return_inverse=True)
-    # Renumber by first appearance so ids do not depend on union order.
-    rank = np.empty_like(first)
-    rank[np.argsort(first)] = np.arange(len(first))
-    return rank[inverse].reshape(h, w).astype(np.int32)
+    roots = _merge_components(h * w, edges[order, 0].tolist(),
+                              edges[order, 1].tolist(),
+                              weights[order].tolist(), scale, min_size)
+    return _raster_order_ids(roots).reshape(h, w).astype(np.int32)
 
 
 @TRANSFORMS.register_module()
