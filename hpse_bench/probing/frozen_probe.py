@@ -245,6 +245,92 @@ def _report(results: Dict[str, dict], head: str) -> Tuple[dict, dict]:
     return metrics, chance
 
 
+def _extract_features(
+    cfg: Config, checkpoint: Optional[str], seed: int, device: str,
+    train_sel: probe_data.Selection,
+    test_sels: Dict[str, probe_data.Selection], batch_size: int,
+    num_workers: int
+) -> Tuple[np.ndarray, Labels, Dict[str, Tuple[np.ndarray, Labels]]]:
+    """Features and labels of the training rows and of each test set.
+
+    Args:
+        cfg: the fine-tune config (its backbone and data preprocessor).
+        checkpoint: exported backbone file, or ``None`` (random init).
+        seed: seed of the random initialisation.
+        device: where the backbone runs.
+        train_sel: the training rows.
+        test_sels: test set name -> its rows.
+        batch_size: images per forward pass.
+        num_workers: data loader workers.
+
+    Returns:
+        ``(train_x (N, F), train_labels, {set: (x, labels)})``, features
+        not yet standardised.
+    """
+    backbone = build_frozen_backbone(cfg.model.backbone, checkpoint,
+                                     seed).to(device)
+    # The config's own normalisation, as fine-tuning would see the images.
+    preprocessor = MODELS.build(
+        cfg.model.get('data_preprocessor')
+        or IMAGENET_PREPROCESSOR).to(device)
+    train_x, train_labels = extract(backbone, preprocessor, train_sel,
+                                    batch_size, num_workers)
+    tests = {
+        name: extract(backbone, preprocessor, sel, batch_size, num_workers)
+        for name, sel in test_sels.items()
+    }
+    return train_x, train_labels, tests
+
+
+def _backbone_meta(cfg: Config, checkpoint: Optional[str], seed: int,
+                   device: str, train_x: np.ndarray,
+                   train_labels: Labels) -> dict:
+    """``probe.json`` meta entries describing the probed backbone and its
+    features: which weights, which architecture, which input size."""
+    return dict(
+        backbone=backbone_file_id(checkpoint),
+        random_init=checkpoint is None,
+        seed=seed,
+        device=device,
+        # The config's initialiser is not used (the weights are
+        # ``checkpoint``, identified by ``backbone``), so it is not recorded.
+        backbone_cfg={
+            k: v
+            for k, v in dict(cfg.model.backbone).items() if k != 'init_cfg'
+        },
+        features=f'C4 and C5 average-pooled to {POOL_SIZE}x{POOL_SIZE}, '
+        'concatenated, standardised by the training rows',
+        feature_dim=int(train_x.shape[1]),
+        input_size=[int(v) for v in train_labels['crop_size'][0]])
+
+
+def _readout_meta(train_sel: probe_data.Selection,
+                  test_sels: Dict[str, probe_data.Selection], head: str,
+                  results: Dict[str, dict], num_folds: int) -> dict:
+    """``probe.json`` meta entries describing the read-out: the sets, the
+    ridge fits (penalties, without the per-set values) and the metrics'
+    definitions."""
+    return dict(
+        train_sets=train_sel.names,
+        num_train_rows=len(train_sel),
+        test_sets={n: len(s) for n, s in test_sels.items()},
+        headline_set=head,
+        ridge=dict(
+            folds=num_folds,
+            fold_layout='contiguous',
+            probes={
+                n: {k: v
+                    for k, v in r.items() if k not in ('values', 'chance')}
+                for n, r in results.items()
+            }),
+        definitions=dict(
+            units=UNITS,
+            pck2d_threshold=f'{PCK2D_THRESHOLD} of the crop side',
+            facing_tolerance_deg=FACING_TOLERANCE_DEG,
+            chance='training-mean targets (3D joints: their Procrustes '
+            'mean); facing: majority direction'))
+
+
 def run_probe(cfg: Config,
               checkpoint: Optional[str],
               seed: int = 0,
@@ -278,17 +364,9 @@ def run_probe(cfg: Config,
     test_sels = _test_selections(cfg, max_test_samples)
     # Features on the GPU when there is one; the read-out is numpy.
     device = 'cuda' if cuda_available() else 'cpu'
-    backbone = build_frozen_backbone(cfg.model.backbone, checkpoint,
-                                     seed).to(device)
-    preprocessor = MODELS.build(
-        cfg.model.get('data_preprocessor')
-        or IMAGENET_PREPROCESSOR).to(device)
-    train_x, train_labels = extract(backbone, preprocessor, train_sel,
-                                    batch_size, num_workers)
-    tests = {
-        name: extract(backbone, preprocessor, sel, batch_size, num_workers)
-        for name, sel in test_sels.items()
-    }
+    train_x, train_labels, tests = _extract_features(
+        cfg, checkpoint, seed, device, train_sel, test_sels, batch_size,
+        num_workers)
     features_cpu = time.process_time() - cpu
     train_x, test_x = standardise(train_x, [x for x, _ in tests.values()])
     results = fit_and_score(
@@ -299,36 +377,9 @@ def run_probe(cfg: Config,
     head = headline if headline in test_sels else next(iter(test_sels))
     metrics, chance = _report(results, head)
     meta = dict(
-        backbone=backbone_file_id(checkpoint),
-        random_init=checkpoint is None,
-        seed=seed,
-        device=device,
-        backbone_cfg={
-            k: v
-            for k, v in dict(cfg.model.backbone).items() if k != 'init_cfg'
-        },
-        features=f'C4 and C5 average-pooled to {POOL_SIZE}x{POOL_SIZE}, '
-        'concatenated, standardised by the training rows',
-        feature_dim=int(train_x.shape[1]),
-        input_size=[int(v) for v in train_labels['crop_size'][0]],
-        train_sets=train_sel.names,
-        num_train_rows=len(train_sel),
-        test_sets={n: len(s) for n, s in test_sels.items()},
-        headline_set=head,
-        ridge=dict(
-            folds=num_folds,
-            fold_layout='contiguous',
-            probes={
-                n: {k: v
-                    for k, v in r.items() if k not in ('values', 'chance')}
-                for n, r in results.items()
-            }),
-        definitions=dict(
-            units=UNITS,
-            pck2d_threshold=f'{PCK2D_THRESHOLD} of the crop side',
-            facing_tolerance_deg=FACING_TOLERANCE_DEG,
-            chance='training-mean targets (3D joints: their Procrustes '
-            'mean); facing: majority direction'),
+        **_backbone_meta(cfg, checkpoint, seed, device, train_x,
+                         train_labels),
+        **_readout_meta(train_sel, test_sels, head, results, num_folds),
         seconds=dict(
             wall=round(time.perf_counter() - wall, 3),
             cpu=round(time.process_time() - cpu, 3),
