@@ -252,5 +252,6 @@ def main():
     print(f'target: median time ratio <= {TARGET_RATIO:.2f}x -> '
           f'{"met" if ok else "NOT met"}')
 
+
 if __name__ == '__main__':
     main()

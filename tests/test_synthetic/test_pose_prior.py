@@ -143,9 +143,9 @@ def test_standing_people_mostly_have_their_arms_down():
             global_orient=torch.zeros(100, 3))
     joints = out['joints_smpl24'].numpy()
     for side in ('left', 'right'):
-        below = joints[:, J[f'{side}_wrist'], 1] < joints[:,
-                                                         J[f'{side}_shoulder'],
-                                                         1]
+        wrist_y = joints[:, J[f'{side}_wrist'], 1]
+        shoulder_y = joints[:, J[f'{side}_shoulder'], 1]
+        below = wrist_y < shoulder_y
         assert below.mean() > 0.9
         feet = joints[:, J[f'{side}_ankle'], 1] < joints[:, J[f'{side}_hip'],
                                                          1] - 0.5

@@ -123,7 +123,7 @@ def test_coco_json_loads_in_mmpose_coco_dataset(synthetic_root):
                                           ('h36m', 'test'), ('pw3d', 'test'),
                                           ('mupots', 'test')])
 def test_human_data_has_mmhuman3d_keys_and_shapes(synthetic_root, split,
-                                                   subset):
+                                                  subset):
     path = split_files(synthetic_root, split)[subset]['human_data']
     data, attributes = load_like_human_data(path)
     n = attributes['__data_len__']

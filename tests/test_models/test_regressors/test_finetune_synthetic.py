@@ -70,7 +70,7 @@ def _config(model_file, work_dir):
 @pytest.mark.slow
 @pytest.mark.parametrize('name', HELD_OUT)
 def test_short_finetune_lowers_held_out_pa_mpjpe(name, synthetic_root,
-                                                   tmp_path, monkeypatch):
+                                                 tmp_path, monkeypatch):
     os.makedirs(tmp_path / 'data')
     os.symlink(synthetic_root, tmp_path / 'data' / 'synthetic')
     monkeypatch.chdir(tmp_path)
