@@ -18,8 +18,11 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='HumanMeshVisualizer', vis_backends=vis_backends, name='visualizer')
+# No fixed name: MMEngine hands back an existing visualiser of the same name
+# whatever its type, so a second runner in one process (a notebook, a test
+# session) would silently reuse the first one's. The runner names it after
+# the experiment instead.
+visualizer = dict(type='HumanMeshVisualizer', vis_backends=vis_backends)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None

@@ -27,6 +27,8 @@ from inference_configs import CONFIGS, REPO
 from mmengine.config import Config
 
 from hpse_bench.body_models import SMPL
+from hpse_bench.synthetic import split_files
+from hpse_bench.synthetic.layout import image_file
 
 DEMO = osp.join(REPO, 'demo', 'image_demo.py')
 HMR_CONFIG = CONFIGS['HMR'][0]
@@ -158,13 +160,18 @@ def test_demo_on_a_photograph_with_a_given_box(photo_path, tmp_path,
     check_side_view(out, 'grace_hopper', drawn)
 
 
+def synthetic_test_image(synthetic_root, split, index):
+    digest = split_files(synthetic_root, split)['test']['request_digest']
+    return osp.join(synthetic_root, image_file(split, 'test', index, digest))
+
+
 def test_demo_on_a_folder_of_synthetic_images(synthetic_root, tmp_path,
                                               body_model):
     folder = tmp_path / 'images'
     folder.mkdir()
     sources = {}
     for split, name in (('h36m', 'h36m_0'), ('pw3d', 'pw3d_0')):
-        src = osp.join(synthetic_root, split, 'images', 'test', '000000.jpg')
+        src = synthetic_test_image(synthetic_root, split, 0)
         shutil.copy(src, folder / f'{name}.jpg')
         sources[name] = str(folder / f'{name}.jpg')
     out = str(tmp_path / 'out')
@@ -179,8 +186,7 @@ def test_demo_on_a_folder_of_synthetic_images(synthetic_root, tmp_path,
 def test_demo_on_a_video(synthetic_root, tmp_path):
     video = str(tmp_path / 'clip.mp4')
     frames = [
-        cv2.imread(
-            osp.join(synthetic_root, 'h36m', 'images', 'test', f'{i:06d}.jpg'))
+        cv2.imread(synthetic_test_image(synthetic_root, 'h36m', i))
         for i in range(3)
     ]
     writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 5.0,

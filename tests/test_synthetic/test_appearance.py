@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation
 from scipy.stats import chisquare
 
 from hpse_bench.structures.conventions import SMPL_FACE_VERTEX_IDS
-from hpse_bench.synthetic import (SPLIT_STYLES, PosePrior,
+from hpse_bench.synthetic import (FORMAT_VERSION, SPLIT_STYLES, PosePrior,
                                   ensure_synthetic_data, make_generator)
 from hpse_bench.synthetic.decals import HEAD
 from hpse_bench.synthetic.scene import BACK_MIN_YAW, FRONT_MAX_YAW, sample_yaw
@@ -175,7 +175,8 @@ def test_the_old_look_and_headings_stay_available(tmp_path):
     for root in (new, old):
         with open(osp.join(root, 'MANIFEST.json')) as f:
             manifests.append(json.load(f))
-    assert manifests[0]['format_version'] == 2
+    assert manifests[0]['format_version'] == manifests[1][
+        'format_version'] == FORMAT_VERSION
     assert (manifests[0]['options']['appearance'],
             manifests[0]['options']['facing']) == ('v2', 'natural')
     assert (manifests[1]['options']['appearance'],

@@ -146,8 +146,12 @@ def test_human_data_has_mmhuman3d_keys_and_shapes(synthetic_root, split,
         assert osp.isfile(osp.join(synthetic_root, split, rel))
     coco_slots = human_data_indices('coco_17')
     if split == 'coco':
-        # 2D only: the COCO slots, confidence = labelled.
-        assert 'keypoints3d' not in data and 'smpl' not in data
+        # 2D keypoints in the COCO slots (confidence = labelled) and SMPL
+        # parameters standing in for EFT fits; no 3D keypoints, as in
+        # mmhuman3d's eft_coco_all.npz.
+        assert 'keypoints3d' not in data
+        assert set(data['smpl']) >= {'body_pose', 'global_orient', 'betas'}
+        assert data['smpl']['body_pose'].shape == (n, 23, 3)
         expected = np.zeros(NUM_HUMAN_DATA_KEYPOINTS, np.uint8)
         expected[coco_slots] = 1
         np.testing.assert_array_equal(data['keypoints2d_mask'], expected)

@@ -107,6 +107,7 @@ def test_hook_names_the_visualiser_it_needs(in_data_folder):
     cfg = h36m_test_config(str(tmp / 'work'))
     cfg.default_hooks.visualization = dict(
         type='HumanMeshVisualizationHook', enable=True, interval=1)
-    runner = Runner.from_cfg(cfg)  # the config's plain Visualizer
+    cfg.visualizer = dict(type='Visualizer', vis_backends=[])
+    runner = Runner.from_cfg(cfg)
     with pytest.raises(TypeError, match="type='HumanMeshVisualizer'"):
         runner.val()
