@@ -6,8 +6,8 @@ a random initialisation (``init_cfg=None``, then ``init_weights()``, with a
 given seed) or loaded *strictly* from an exported file
 (``tools/export_backbone.py``): every tensor the backbone has must be in the
 file with its shape, and nothing else may be, or loading fails. The file is
-read with ``torch.load(weights_only=True)``, so it can hold tensors and plain
-values only and never runs code.
+read with ``weights_only`` loading, so it can hold tensors and plain values
+only and never runs code.
 
 Features: the last two stages (C4 and C5) each average-pooled to
 ``POOL_SIZE x POOL_SIZE`` and concatenated, in eval mode without gradients.
@@ -28,7 +28,8 @@ from torch import nn
 
 from hpse_bench.checkpoint import (CheckpointMismatchError,
                                    CheckpointReadError, extract_state_dict,
-                                   format_keys, strip_wrapper_prefix)
+                                   format_keys, load_checkpoint_file,
+                                   strip_wrapper_prefix)
 from hpse_bench.registry import MODELS
 from hpse_bench.utils.fileio import file_sha256
 
@@ -38,22 +39,22 @@ FEATURE_STAGES = (2, 3)
 
 
 def load_backbone_tensors(path: str) -> dict:
-    """The tensors of an exported backbone file, read with
-    ``weights_only=True``.
+    """The tensors of an exported backbone file (or of a whole training
+    checkpoint), read as every checkpoint is: ``weights_only`` with
+    MMEngine's allow-list (``checkpoint.io.load_checkpoint_file``).
 
     Raises:
         FileNotFoundError: no such file.
-        CheckpointReadError: not a tensors-only PyTorch file.
+        CheckpointReadError: not a PyTorch checkpoint, or one that needs
+            more than ``weights_only`` loading (the message says how to
+            re-save it).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'backbone file not found: {path} '
-                                f'(looked in {osp.abspath(path)})')
+    checkpoint = load_checkpoint_file(path)
     try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
         tensors, _ = extract_state_dict(checkpoint)
     except Exception as err:  # noqa: BLE001 - re-raised with the file name
         raise CheckpointReadError(
-            f'could not read {path} as an exported backbone '
+            f'could not read {path} as a backbone checkpoint '
             f'({type(err).__name__}: {err}); tools/export_backbone.py '
             'writes the expected {"state_dict": tensors} file') from err
     return strip_wrapper_prefix(tensors)[0]

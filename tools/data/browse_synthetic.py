@@ -39,6 +39,7 @@ import pycocotools.mask as mask_utils
 import torch
 
 from hpse_bench.body_models import SMPL, get_smpl_root
+from hpse_bench.datasets.human_data import HumanDataFile
 from hpse_bench.structures.conventions import (COCO_SKELETON, H36M_PARENTS,
                                                NUM_DENSEPOSE_CHARTS,
                                                NUM_DENSEPOSE_COARSE,
@@ -141,8 +142,16 @@ def coco_panels(root: str, subset: str, num: int) -> List[List[np.ndarray]]:
 def human_data_panels(root: str, split: str, subset: str, num: int,
                       smpl_root: str) -> List[List[np.ndarray]]:
     files = split_files(root, split)[subset]
-    data = np.load(files['human_data'], allow_pickle=True)
-    smpl = data['smpl'].item()
+    # Through the HumanData reader: its unpickler admits plain arrays and
+    # dicts only, so a tampered file cannot run code here.
+    with HumanDataFile(files['human_data']) as hd:
+        data = {
+            key: hd.get(key)
+            for key in ('smpl', 'image_id', 'image_path', 'bbox_xywh',
+                        'keypoints2d', 'focal_length', 'principal_point')
+            if key in hd
+        }
+    smpl = data['smpl']
     body = SMPL(smpl_root=smpl_root)
     dp = np.load(osp.join(get_smpl_root(smpl_root), 'densepose_uv.npz'))
     charts, face_uv = dp['face_charts'], dp['face_uv']
