@@ -23,12 +23,17 @@ TINY_SEED = 0
 def synthetic_root(tmp_path_factory) -> str:
     """Path of a tiny complete synthetic dataset: coco (train, val), h36m
     (train, test), pw3d (test) and mupots (test), 8 images each, seed 0,
-    default image sizes (256x256; mupots 320x320)."""
+    256x256 images (mupots 320x320), larger than the default data's, so
+    that geometry and label tests see people of a real dataset's size."""
     from hpse_bench.synthetic import ensure_synthetic_data
     root = tmp_path_factory.mktemp('synthetic_data') / 'synthetic'
     threads = torch.get_num_threads()
     try:
         return ensure_synthetic_data(
-            str(root), num_images=TINY_NUM_IMAGES, seed=TINY_SEED)
+            str(root),
+            num_images=TINY_NUM_IMAGES,
+            seed=TINY_SEED,
+            image_size=256,
+            multi_person_image_size=320)
     finally:
         torch.set_num_threads(threads)

@@ -1,12 +1,12 @@
 # DensePose pre-training of the default study
 # (configs/study/demo_synthetic.py) on the embedded synthetic COCO split:
 # a quarter-width ResNet-18 (base and stem width 16), 64x64 crops, batch 32,
-# 1000 iterations at the parent's Adam lr 1e-3 after a 50-iteration warm-up,
+# 500 iterations at the parent's Adam lr 1e-3 after a 50-iteration warm-up,
 # one thread. The deconvolution head is narrowed with the backbone (256
 # channels for a 2048-channel ResNet-50; 32 here).
 _base_ = ['./densepose_r18_1xb8-2e_coco_synthetic.py']
 WIDTH = 16
-max_iters = 1000
+max_iters = 500
 input_size = (64, 64)
 
 model = dict(

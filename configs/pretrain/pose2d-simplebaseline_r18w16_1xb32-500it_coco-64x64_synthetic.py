@@ -1,12 +1,12 @@
 # 2D pose pre-training of the default study (configs/study/demo_synthetic.py)
 # on the embedded synthetic COCO split: mmpose's top-down heatmap estimator
 # with a quarter-width ResNet-18 (base and stem width 16), 64x64 crops
-# (16x16 heatmaps), batch 32, 1000 iterations at Adam lr 1e-3 after a
+# (16x16 heatmaps), batch 32, 500 iterations at Adam lr 1e-3 after a
 # 50-iteration warm-up, one thread, validated at the end (PCK@0.05 of the
 # box). The model, loss and optimiser are those of the 140-epoch parent.
 _base_ = ['./pose2d-simplebaseline_r18_1xb8-2e_coco-128x96_synthetic.py']
 WIDTH = 16
-max_iters = 1000
+max_iters = 500
 
 codec = dict(
     type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=1)

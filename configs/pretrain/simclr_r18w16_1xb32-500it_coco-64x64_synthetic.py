@@ -1,12 +1,12 @@
 # SimCLR (mmpretrain) pre-training of the default study
 # (configs/study/demo_synthetic.py) on the embedded synthetic COCO split:
 # a quarter-width ResNet-18 (base and stem width 16) with BatchNorm, 64x64
-# person crops and views, batch 32 (64 views), 1000 iterations, one thread.
+# person crops and views, batch 32 (64 views), 500 iterations, one thread.
 # mmpretrain's LARS lr 0.3 for a batch of 256 is scaled linearly to 0.0375,
 # after a 50-iteration warm-up.
 _base_ = ['./simclr_r18_1xb8-2e_coco_synthetic.py']
 WIDTH = 16
-max_iters = 1000
+max_iters = 500
 
 model = dict(
     backbone=dict(base_channels=WIDTH, stem_channels=WIDTH),

@@ -33,9 +33,11 @@ def test_runnable_configs_inherit_and_follow_the_naming_scheme(path):
     name = osp.splitext(osp.basename(path))[0]
     if name == 'jointcon':  # the user's short alias of the full J config
         return
-    # <method>_<backbone>_<gpus>xb<batch>-<schedule>_<data>[_synthetic]
-    assert re.match(r'^[a-z0-9-]+_r\d+_\d+xb\d+-[0-9a-z-]+_[0-9a-z-]+',
-                    name), name
+    # <method>_<backbone>[w<width>]_<gpus>xb<batch>-<schedule>_<data>
+    # [_synthetic]
+    assert re.match(
+        r'^[a-z0-9-]+_r\d+(w\d+)?_\d+xb\d+-[0-9a-z-]+_[0-9a-z-]+',
+        name), name
     cfg = Config.fromfile(path)
     if name.endswith('_synthetic'):
         assert cfg.get('synthetic_data'), f'{name}: no synthetic_data key'

@@ -21,6 +21,9 @@ def fixture_options(synthetic_root: str) -> dict:
     for split, subsets in manifest['num_images'].items():
         for subset, n in subsets.items():
             out[f'synthetic_data.num_images.{split}.{subset}'] = n
+    # Image sizes too: the fixture's differ from the default request's.
+    for key in ('image_size', 'multi_person_image_size'):
+        out[f'synthetic_data.{key}'] = manifest['options'][key]
     root = synthetic_root.rstrip('/') + '/'
     for i in range(2):
         out[f'train_dataloader.dataset.datasets.{i}.data_root'] = root

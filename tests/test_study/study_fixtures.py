@@ -29,6 +29,9 @@ def flat_synthetic_options(synthetic_root):
     for split, subsets in manifest['num_images'].items():
         for subset, n in subsets.items():
             out[f'synthetic_data.num_images.{split}.{subset}'] = n
+    # Image sizes too: the fixture's differ from the default request's.
+    for key in ('image_size', 'multi_person_image_size'):
+        out[f'synthetic_data.{key}'] = manifest['options'][key]
     return out
 
 

@@ -43,6 +43,9 @@ def _tiny_options(synthetic_root):
     for split, subsets in manifest['num_images'].items():
         for subset, n in subsets.items():
             common[f'synthetic_data.num_images.{split}.{subset}'] = n
+    # Image sizes too: the fixture's differ from the default request's.
+    for key in ('image_size', 'multi_person_image_size'):
+        common[f'synthetic_data.{key}'] = manifest['options'][key]
     for loader in LOADERS:
         common[f'{loader}.num_workers'] = 0
         common[f'{loader}.persistent_workers'] = False
