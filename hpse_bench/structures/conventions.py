@@ -83,7 +83,9 @@ H36M_TO_LSP14: List[int] = [6, 5, 4, 1, 2, 3, 16, 15, 14, 11, 12, 13, 8, 10]
 # Evaluation is pelvis-aligned; on LSP-14 the pelvis is the mid-hip.
 LSP14_HIP_IDS: Tuple[int, int] = (2, 3)
 H36M_PELVIS_ID = 0
-# Kinematic tree over LSP-14 rooted at the neck (MuPoTS-3D bone rescaling).
+# A tree over LSP-14 rooted at the neck, for drawing skeletons and LSP's
+# limb pairs. It is not the MuPoTS-3D rescaling tree: the official protocol
+# rescales along MPI17_PARENTS from the pelvis (evaluation/functional/mupots).
 LSP14_PARENTS: List[int] = [1, 2, 12, 12, 3, 4, 7, 8, 12, 12, 9, 10, -1, 12]
 
 # The joint order of the MPI-INF-3DHP / MuPoTS-3D evaluation scripts; the
