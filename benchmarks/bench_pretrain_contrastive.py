@@ -213,7 +213,17 @@ def peak_memory_mib(step, device: torch.device) -> float:
     receiver, sender = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_cpu_peak_child, args=(step, sender))
     proc.start()
-    value = receiver.recv()
+    # Only the child holds the sending end now: if the step raises there,
+    # recv() sees the pipe close instead of waiting forever.
+    sender.close()
+    try:
+        value = receiver.recv()
+    except EOFError:
+        proc.join()
+        raise RuntimeError(
+            'the memory measurement of one step failed in its forked '
+            f'process (exit code {proc.exitcode}); its traceback is above'
+        ) from None
     proc.join()
     return value
 

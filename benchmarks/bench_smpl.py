@@ -6,6 +6,11 @@ keypoints every regressor and label generator uses. Prints the best time of
 ``--repeat`` runs of each, their ratio (target <= 1.3x) and the time to build
 the embedded model from scratch (target < 10 s).
 
+Second pair, forward + backward as in a training step: ``SMPL.keypoints_only``
+(the keypoints without posing the mesh, what the regressors use when no loss
+reads vertices) against ``SMPL.forward`` on the same rotation matrices, both
+reduced to the sum of their keypoints (target <= 0.25x).
+
 Usage::
 
     python benchmarks/bench_smpl.py [--batch 64] [--repeat 20]
@@ -64,6 +69,29 @@ def main() -> None:
     print(f'hpse_bench SMPL + keypoints {1000 * t_ours:8.2f} ms')
     print(f'ratio                       {t_ours / t_peer:8.2f}x '
           '(target <= 1.3x)')
+    rotmat = torch.matrix_exp(
+        torch.linalg.cross(
+            torch.eye(3).expand(args.batch, 24, 3, 3),
+            0.3 * torch.randn(args.batch, 24, 1, 3, generator=gen),
+            dim=-1)).detach()
+
+    def step(keypoints_only: bool) -> None:
+        r = rotmat.clone().requires_grad_(True)
+        b = betas.clone().requires_grad_(True)
+        if keypoints_only:
+            out = ours.keypoints_only(b, r)
+        else:
+            out = ours(b, r[:, 1:], r[:, :1], pose2rot=False)
+        loss = sum(out[k].sum() for k in ('keypoints_coco17',
+                                          'keypoints_h36m17'))
+        loss.backward()
+
+    t_full = best_time(lambda: step(False), args.repeat)
+    t_kp = best_time(lambda: step(True), args.repeat)
+    print(f'SMPL forward+backward       {1000 * t_full:8.2f} ms')
+    print(f'keypoints_only fwd+bwd      {1000 * t_kp:8.2f} ms')
+    print(f'ratio                       {t_kp / t_full:8.2f}x '
+          '(target <= 0.25x)')
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         build_embedded_smpl(tmp)
