@@ -126,12 +126,16 @@ def prepare_synthetic_data(cfg: Config) -> None:
     """Create the embedded synthetic data named by ``cfg.synthetic_data``.
 
     Every rank calls this; the generator serialises them with a file lock
-    and reuses a complete cache.
+    and reuses a complete cache. Unless the config says otherwise, the one
+    process that generates uses every core it may run on: the others wait
+    on the lock meanwhile, and the bytes do not depend on the worker count.
     """
     spec = cfg.get('synthetic_data')
     if not spec:
         return
     from hpse_bench.synthetic import ensure_synthetic_data
+    spec = dict(spec)
+    spec.setdefault('workers', max(1, len(os.sched_getaffinity(0))))
     ensure_synthetic_data(**spec)
 
 
