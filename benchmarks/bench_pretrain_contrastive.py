@@ -117,8 +117,7 @@ def build_models(depth: int, input_hw: Tuple[int, int],
                     with_last_bn=False,
                     norm_cfg=dict(type=norm1d)),
                 head=dict(type='SupConHead', temperature=0.5)))
-    models = dict(
-        jointcon=jointcon, pose2d=pose2d, peclr=peclr, simclr=simclr)
+    models = dict(jointcon=jointcon, pose2d=pose2d, peclr=peclr, simclr=simclr)
     for model in models.values():
         model.init_weights()
         model.train()
@@ -152,8 +151,8 @@ def make_batches(batch: int, input_hw: Tuple[int, int],
     for _ in range(batch):
         s = PoseDataSample(metainfo=dict(input_size=(w, h)))
         s.gt_fields = PixelData(
-            heatmaps=torch.rand(NUM_JOINTS, h // 4, w // 4,
-                                generator=gen).to(device))
+            heatmaps=torch.rand(NUM_JOINTS, h // 4, w //
+                                4, generator=gen).to(device))
         s.gt_instance_labels = InstanceData(
             keypoint_weights=torch.ones(1, NUM_JOINTS).to(device))
         pose_samples.append(s)
@@ -228,8 +227,8 @@ def peak_memory_mib(step, device: torch.device) -> float:
     return value
 
 
-def time_interleaved(steps: Dict[str, Callable[[], None]], reps: int,
-                     warmup: int,
+def time_interleaved(steps: Dict[str, Callable[[],
+                                               None]], reps: int, warmup: int,
                      device: torch.device) -> Dict[str, List[float]]:
     names = list(steps)
     for _ in range(warmup):
@@ -278,12 +277,15 @@ def main():
         steps[name] = make_step(model, *batches[name])
 
     # Memory first, before any iteration has grown the allocator's caches.
-    peaks = {name: peak_memory_mib(step, device)
-             for name, step in steps.items()}
+    peaks = {
+        name: peak_memory_mib(step, device)
+        for name, step in steps.items()
+    }
     times = time_interleaved(steps, args.reps, args.warmup, device)
 
-    where = (torch.cuda.get_device_name(device) if device.type == 'cuda'
-             else f'CPU, {args.threads} threads')
+    where = (
+        torch.cuda.get_device_name(device)
+        if device.type == 'cuda' else f'CPU, {args.threads} threads')
     print(f'forward+backward, ResNet-{args.depth} (mmpretrain.ResNet), '
           f'{args.batch} images of {args.input} per model, {where}, median '
           f'of {args.reps} interleaved repetitions')

@@ -82,8 +82,8 @@ def main() -> None:
             out = ours.keypoints_only(b, r)
         else:
             out = ours(b, r[:, 1:], r[:, :1], pose2rot=False)
-        loss = sum(out[k].sum() for k in ('keypoints_coco17',
-                                          'keypoints_h36m17'))
+        loss = sum(out[k].sum()
+                   for k in ('keypoints_coco17', 'keypoints_h36m17'))
         loss.backward()
 
     t_full = best_time(lambda: step(False), args.repeat)

@@ -10,13 +10,13 @@
 # - 2D stage (the MPII stand-in): 2D pose on the synthetic COCO split,
 #   quarter-width ResNet-18 and ResNet-34, 64x64 crops, batch 32, 500
 #   iterations; PCK@0.05 on the synthetic val split.
-# - 3D stage: the integral regressor, same widths and crops, batch 32, 1000
+# - 3D stage: the integral regressor, same widths and crops, batch 32, 500
 #   iterations on the Human3.6M stand-in (synthetic h36m split) or the
 #   Occlusion-Person stand-in (the same split behind synthetic occluders);
 #   ResNet-18 on both training sets, ResNet-34 on the first. 3D-only runs
 #   get the 2D stage's compute on top (hpse_bench/study/compute_budget.py:
 #   500 2D iterations of the same batch and crop size = 500 more 3D
-#   iterations, 1500 in all).
+#   iterations, 1000 in all).
 # - Three seeds (2D and 3D seeds vary together), the constant baselines
 #   (mean pose, training-set average pose, oracle), and every model tested
 #   on every synthetic test set (h36m, the occluded h36m, pw3d, mupots
@@ -40,7 +40,7 @@ baselines = True
 config_dir = '{{ fileDirname }}/..'
 depths = (18, 34)
 pretrain_iters = 500
-finetune_iters = 1000
+finetune_iters = 500
 pretrain = dict()
 for _depth in depths:
     pretrain[f'pose2d_r{_depth}'] = dict(
@@ -75,7 +75,7 @@ finetune = dict()
 for _depth, _train_sets in ((18, tuple(train_sets)), (34, ('h36m', ))):
     for _train_set in _train_sets:
         finetune[f'integral_r{_depth}_{_train_set}'] = dict(
-            config=config_dir + f'/finetune/integral_r{_depth}w16_1xb32-1k_'
+            config=config_dir + f'/finetune/integral_r{_depth}w16_1xb32-500it_'
             f'{_train_set}-64x64_synthetic.py',
             scratch_cfg_options=scratch_cfg_options,
             pretrain=[f'pose2d_r{_depth}', 'scratch'],

@@ -71,8 +71,7 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
     dist_cfg.update(backend='gloo', timeout=timeout)
     wrapper = cfg.get('model_wrapper_cfg') or {}
     if wrapper.get('type', 'MMDistributedDataParallel') in (
-            'MMDistributedDataParallel',
-            'mmengine.MMDistributedDataParallel'):
+            'MMDistributedDataParallel', 'mmengine.MMDistributedDataParallel'):
         wrapper = dict(wrapper)
         wrapper['type'] = 'hpse_bench.CPUDistributedDataParallel'
         cfg.model_wrapper_cfg = wrapper
@@ -181,8 +180,8 @@ def check_inputs(cfg: Config) -> None:
                                 f'exist (looked in {osp.abspath(path)})')
     for key in ('load_from', ):
         path = cfg.get(key)
-        if isinstance(path, str) and '://' not in path and not osp.isfile(
-                path):
+        if isinstance(path,
+                      str) and '://' not in path and not osp.isfile(path):
             problems.append(f'{key}: checkpoint "{path}" does not exist '
                             f'(looked in {osp.abspath(path)})')
     resume = cfg.get('resume')
@@ -192,8 +191,8 @@ def check_inputs(cfg: Config) -> None:
     if problems:
         hint = ('See docs/datasets.md for the expected folder trees; configs '
                 'ending in _synthetic run on the embedded data.')
-        raise FileNotFoundError('missing inputs:\n  ' +
-                                '\n  '.join(problems) + '\n' + hint)
+        raise FileNotFoundError('missing inputs:\n  ' + '\n  '.join(problems) +
+                                '\n' + hint)
 
 
 def default_work_dir(config_path: str) -> str:
@@ -220,16 +219,16 @@ def set_cpu_threads() -> None:
 #: other top-level key is a variable of the files (``fraction``,
 #: ``input_size``, ``train_pipeline``...), already substituted into these
 #: settings when the files were read.
-RUNTIME_KEYS = (
-    'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
-    'train_cfg', 'val_cfg', 'test_cfg', 'optim_wrapper', 'param_scheduler',
-    'auto_scale_lr', 'val_evaluator', 'test_evaluator', 'default_hooks',
-    'custom_hooks', 'data_preprocessor', 'work_dir', 'load_from', 'resume',
-    'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
-    'default_scope', 'randomness', 'experiment_name', 'model_wrapper_cfg',
-    'find_unused_parameters', 'sync_bn', 'compile',
-    'activation_checkpointing', 'efficient_conv_bn_eval', 'custom_imports',
-    'synthetic_data')
+RUNTIME_KEYS = ('model', 'train_dataloader', 'val_dataloader',
+                'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
+                'optim_wrapper', 'param_scheduler', 'auto_scale_lr',
+                'val_evaluator', 'test_evaluator', 'default_hooks',
+                'custom_hooks', 'data_preprocessor', 'work_dir', 'load_from',
+                'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
+                'visualizer', 'default_scope', 'randomness', 'experiment_name',
+                'model_wrapper_cfg', 'find_unused_parameters', 'sync_bn',
+                'compile', 'activation_checkpointing',
+                'efficient_conv_bn_eval', 'custom_imports', 'synthetic_data')
 _MAX_LISTED = 6
 
 

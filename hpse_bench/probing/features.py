@@ -125,20 +125,18 @@ def build_frozen_backbone(backbone_cfg: dict,
 
 
 @torch.no_grad()
-def pooled_features(backbone: nn.Module,
-                    inputs: torch.Tensor) -> torch.Tensor:
+def pooled_features(backbone: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     """``(B, F)``: each stage output pooled to ``POOL_SIZE`` squared cells,
     flattened and concatenated."""
     outs = backbone(inputs)
     outs = outs if isinstance(outs, (tuple, list)) else (outs, )
-    return torch.cat([
-        F.adaptive_avg_pool2d(o, POOL_SIZE).flatten(1) for o in outs
-    ], dim=1)
+    return torch.cat(
+        [F.adaptive_avg_pool2d(o, POOL_SIZE).flatten(1) for o in outs], dim=1)
 
 
-def standardise(train: np.ndarray,
-                others: Iterable[np.ndarray] = ()
-                ) -> Tuple[np.ndarray, list]:
+def standardise(
+    train: np.ndarray, others: Iterable[np.ndarray] = ()
+) -> Tuple[np.ndarray, list]:
     """Standardise by the training rows' mean and standard deviation.
 
     Features constant over the training rows (e.g. dead ReLUs) are only

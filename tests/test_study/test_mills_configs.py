@@ -126,9 +126,8 @@ def _rule(study: Config, regressor: str):
     return epochs, milestones
 
 
-@pytest.mark.parametrize('study_name', STUDIES)
-def test_3d_only_schedule_follows_the_compute_rule(study_name):
-    study = load('study', study_name + '.py')
+def test_3d_only_schedule_follows_the_compute_rule():
+    study = load('study', 'mills_2d_pretrain.py')
     seen = set()
     for regressor, rspec in study.finetune.items():
         epochs, milestones = _rule(study, regressor)
@@ -145,16 +144,43 @@ def test_3d_only_schedule_follows_the_compute_rule(study_name):
         assert twin.param_scheduler[0].milestones == milestones
         assert twin.model.backbone.init_cfg is None
         seen.add(epochs)
-    # The real rule: ceil(140 * 22246 / 312188) = 10 extra epochs; the
-    # synthetic: 2 * 384 / 256 = 3.
-    assert seen == ({130} if study_name == 'mills_2d_pretrain' else {7})
-    # The synthetic 2D stage trains on the crops the rule counts.
-    if study_name.endswith('synthetic'):
-        for spec in study.pretrain.values():
-            if spec.get('config'):
-                pre = Config.fromfile(spec.config)
-                assert pre.train_dataloader.dataset.indices == \
-                    spec.num_samples
+    # The real rule: ceil(140 * 22246 / 312188) = 10 extra epochs.
+    assert seen == {130}
+
+
+def test_synthetic_3d_only_schedule_follows_the_compute_rule():
+    """The synthetic study counts in iterations: one iteration of each
+    stage is one "epoch" of ``batch`` samples, so the rule adds the 2D
+    stage's iterations scaled by batch and crop pixels."""
+    study = load('study', 'mills_2d_pretrain_synthetic.py')
+    seen = set()
+    for regressor, rspec in study.finetune.items():
+        ft = Config.fromfile(rspec.config)
+        costs = []
+        for method in rspec.pretrain:
+            spec = study.pretrain[method]
+            if not spec.get('config'):
+                continue
+            pre = Config.fromfile(spec.config)
+            costs.append(
+                matched_scratch_epochs(ft.train_cfg.max_iters,
+                                       pre.train_cfg.max_iters,
+                                       pre.train_dataloader.batch_size,
+                                       pre.model.head.decoder.input_size,
+                                       ft.train_dataloader.batch_size,
+                                       ft.input_size))
+        iters = max(costs)
+        scratch = rspec.scratch_cfg_options
+        assert scratch['train_cfg.max_iters'] == iters
+        # The cosine decay stretched to the longer run, after the same
+        # warm-up.
+        assert scratch['param_scheduler.1.end'] == iters
+        assert scratch['param_scheduler.1.T_max'] == \
+            iters - ft.param_scheduler[1].begin
+        assert scratch['model.backbone.init_cfg'] is None
+        seen.add((ft.train_cfg.max_iters, iters))
+    # 500 2D iterations of batch 32 at 64x64 = 500 3D iterations.
+    assert seen == {(500, 1000)}
 
 
 @pytest.mark.parametrize('name, sets', [
@@ -242,7 +268,8 @@ def test_study_configs_expand_to_their_stages(study_name, counts):
                 cfg = load('finetune', osp.basename(rspec.config))
                 assert cfg.model.backbone.depth == rspec.depth
                 assert stage.extra['backbone'].endswith(
-                    f'pretrain/{stage.method}/seed0/export/backbone.pth')
+                    f'pretrain/{stage.method}/seed{stage.seed}/export/'
+                    'backbone.pth')
             else:
                 for key, value in rspec.scratch_cfg_options.items():
                     assert stage.cfg_options[key] == value, key

@@ -54,6 +54,7 @@ def _tiny_options(synthetic_root):
         'train_dataloader.dataset.num_samples': 8,
         'train_cfg.max_iters': 2,
         'train_cfg.val_interval': 1,
+        'param_scheduler.1.begin': 0,
         'param_scheduler.1.end': 2,
         'param_scheduler.1.T_max': 2,
         'default_hooks.checkpoint.interval': 2,
@@ -79,6 +80,7 @@ def _tiny_options(synthetic_root):
         'finetune.integral_r18_occlusion-person.cfg_options': small_3d,
         'finetune.integral_r18_h36m.scratch_cfg_options': {
             'train_cfg.max_iters': 3,
+            'param_scheduler.1.begin': 0,
             'param_scheduler.1.end': 3,
             'param_scheduler.1.T_max': 3,
             'default_hooks.checkpoint.interval': 3,
@@ -88,8 +90,8 @@ def _tiny_options(synthetic_root):
 
 def _raw_test_metrics(test_dir):
     """The metrics line of a test run's JSON log, read directly."""
-    runs = sorted(d for d in glob.glob(osp.join(test_dir, '2*'))
-                  if osp.isdir(d))
+    runs = sorted(
+        d for d in glob.glob(osp.join(test_dir, '2*')) if osp.isdir(d))
     with open(osp.join(runs[-1], osp.basename(runs[-1]) + '.json')) as f:
         lines = [json.loads(x) for x in f if x.strip()]
     return lines[-1]
@@ -128,11 +130,12 @@ def finished_study(synthetic_root, tmp_path_factory):
             os.environ.pop('OMP_NUM_THREADS', None)
         else:
             os.environ['OMP_NUM_THREADS'] = threads
-    return dict(root=str(workspace / WORK_ROOT),
-                records=records,
-                again=again,
-                first=first,
-                second=second)
+    return dict(
+        root=str(workspace / WORK_ROOT),
+        records=records,
+        again=again,
+        first=first,
+        second=second)
 
 
 def test_stages_ran_once_and_resume_reruns_nothing(finished_study):
@@ -204,8 +207,8 @@ def test_generalization_matrix_holds_the_logged_numbers(finished_study):
     with open(osp.join(root, 'report', 'compute.csv')) as f:
         compute = {r['stage']: r for r in csv.DictReader(f)}
     for name, rec in finished_study['records'].items():
-        assert float(compute[name]['seconds']) == pytest.approx(rec['seconds'],
-                                                                abs=0.06)
+        assert float(compute[name]['seconds']) == pytest.approx(
+            rec['seconds'], abs=0.06)
         assert float(compute[name]['device_hours']) == pytest.approx(
             rec['seconds'] * rec['gpus'] / 3600, abs=1e-6)
 

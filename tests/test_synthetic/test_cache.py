@@ -37,10 +37,14 @@ def test_a_valid_cache_is_reused(synthetic_root):
         manifest = json.load(f)
     stamp = os.stat(osp.join(synthetic_root, 'MANIFEST.json')).st_mtime_ns
     assert check_synthetic_data(synthetic_root) is None
+    # The same request as the session's data: sizes, seed and options.
     assert ensure_synthetic_data(
         synthetic_root,
         num_images=manifest['num_images'],
-        seed=manifest['seed']) == synthetic_root
+        seed=manifest['seed'],
+        image_size=tuple(manifest['options']['image_size']),
+        multi_person_image_size=tuple(
+            manifest['options']['multi_person_image_size'])) == synthetic_root
     assert os.stat(osp.join(synthetic_root,
                             'MANIFEST.json')).st_mtime_ns == stamp
     assert available_splits(synthetic_root) == [
@@ -52,12 +56,12 @@ def test_a_valid_cache_is_reused(synthetic_root):
     assert osp.isfile(files['train']['human_data'])
 
 
-@pytest.mark.parametrize('damage', ['flip_byte', 'truncate', 'delete',
-                                    'manifest'])
+@pytest.mark.parametrize('damage',
+                         ['flip_byte', 'truncate', 'delete', 'manifest'])
 def test_a_damaged_cache_is_regenerated(small_root, damage):
     before = manifest_files(small_root)
-    jpeg = osp.join(small_root, image_file('h36m', 'train', 1,
-                                           digest(small_root)))
+    jpeg = osp.join(small_root,
+                    image_file('h36m', 'train', 1, digest(small_root)))
     npz = osp.join(small_root, 'h36m', 'h36m_train.npz')
     if damage == 'flip_byte':
         with open(jpeg, 'r+b') as f:
@@ -79,8 +83,10 @@ def test_a_damaged_cache_is_regenerated(small_root, damage):
     assert check_synthetic_data(small_root) is None
     # Regenerated from the same seed: the very same bytes as before.
     assert manifest_files(small_root) == before
-    leftovers = [n for n in os.listdir(osp.dirname(small_root))
-                 if n.startswith('.synthetic.') and not n.endswith('.lock')]
+    leftovers = [
+        n for n in os.listdir(osp.dirname(small_root))
+        if n.startswith('.synthetic.') and not n.endswith('.lock')
+    ]
     assert leftovers == []
 
 
@@ -92,10 +98,12 @@ def test_another_request_replaces_the_data(small_root):
     # Images are renamed with the new request's digest, label files keep
     # their names; every image differs.
     assert set(after) == {k.replace(old_digest, new_digest) for k in before}
-    assert not {v for k, v in after.items() if k.endswith('.jpg')} & {
-        v for k, v in before.items() if k.endswith('.jpg')}
-    reason = check_synthetic_data(
-        small_root, synthetic_cache._request(SMALL, 1, {}))
+    assert not {v
+                for k, v in after.items() if k.endswith('.jpg')
+                } & {v
+                     for k, v in before.items() if k.endswith('.jpg')}
+    reason = check_synthetic_data(small_root,
+                                  synthetic_cache._request(SMALL, 1, {}))
     assert 'seed' in reason
 
 
@@ -111,28 +119,23 @@ def test_same_bytes_whatever_the_worker_count(tmp_path):
 
 
 def test_unknown_splits_and_options_are_named(synthetic_root, tmp_path):
-    with pytest.raises(KeyError,
-                       match='mpii; the splits are coco, h36m, pw3d, mupots'):
+    with pytest.raises(
+            KeyError, match='mpii; the splits are coco, h36m, pw3d, mupots'):
         resolve_num_images(dict(mpii=10))
     with pytest.raises(KeyError, match='"pw3d" has subsets test, not train'):
         resolve_num_images(dict(pw3d=dict(train=3)))
     with pytest.raises(TypeError, match='image_size'):
-        ensure_synthetic_data(str(tmp_path / 'x'), num_images=1,
-                              image_sizes=3)
+        ensure_synthetic_data(str(tmp_path / 'x'), num_images=1, image_sizes=3)
     small = str(tmp_path / 'only_h36m')
     ensure_synthetic_data(small, num_images=dict(h36m=1))
     assert available_splits(small) == ['h36m']
-    with pytest.raises(KeyError,
-                       match='"mupots" is not in .*; available splits: h36m'):
+    with pytest.raises(
+            KeyError, match='"mupots" is not in .*; available splits: h36m'):
         split_files(small, 'mupots')
     with pytest.raises(FileNotFoundError, match='make_synthetic'):
         available_splits(str(tmp_path / 'nothing'))
-    assert resolve_num_images(dict(coco=10)) == {
-        'coco': dict(train=10, val=2)
-    }
-    assert resolve_num_images(dict(h36m=0, pw3d=4)) == {
-        'pw3d': dict(test=4)
-    }
+    assert resolve_num_images(dict(coco=10)) == {'coco': dict(train=10, val=2)}
+    assert resolve_num_images(dict(h36m=0, pw3d=4)) == {'pw3d': dict(test=4)}
 
 
 def _create(root, counter, barrier):

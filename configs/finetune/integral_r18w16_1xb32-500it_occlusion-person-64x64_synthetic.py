@@ -1,7 +1,7 @@
-# integral_r18w16_1xb32-1k_h36m-64x64_synthetic.py trained on the synthetic
+# integral_r18w16_1xb32-500it_h36m-64x64_synthetic.py trained on the synthetic
 # Occlusion-Person stand-in: the h36m split behind 1-3 synthetic occluders
 # of 15-40 % of the crop side on every crop.
-_base_ = ['./integral_r18w16_1xb32-1k_h36m-64x64_synthetic.py']
+_base_ = ['./integral_r18w16_1xb32-500it_h36m-64x64_synthetic.py']
 
 occlusion_pipeline = [
     dict(type='LoadHumanImage'),
