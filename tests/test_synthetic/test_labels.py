@@ -38,6 +38,14 @@ def generator():
     return make_generator()
 
 
+@pytest.fixture(scope='module')
+def session_generator(synthetic_root):
+    """The generator of the session's data (its sizes and options), for
+    re-rendering what is on disk."""
+    with open(osp.join(synthetic_root, 'MANIFEST.json')) as f:
+        return make_generator(**json.load(f)['options'])
+
+
 def load_coco(root, subset='train'):
     with open(split_files(root, 'coco')[subset]['coco_json']) as f:
         coco = json.load(f)
@@ -48,8 +56,8 @@ def load_coco(root, subset='train'):
 
 
 def load_human_data(root, split, subset):
-    data = np.load(split_files(root, split)[subset]['human_data'],
-                   allow_pickle=True)
+    data = np.load(
+        split_files(root, split)[subset]['human_data'], allow_pickle=True)
     return {k: data[k] for k in data.files}
 
 
@@ -115,21 +123,22 @@ def test_part_maps_agree_with_masks_and_densepose(synthetic_root):
     data = load_human_data(synthetic_root, 'mupots', 'test')
     for image_id in np.unique(data['image_id']):
         rows = np.flatnonzero(data['image_id'] == image_id)
-        _, person = read_parts(synthetic_root, 'mupots', 'test',
-                               image_id - 1)
+        _, person = read_parts(synthetic_root, 'mupots', 'test', image_id - 1)
         for k, row in enumerate(rows):
             ys, xs = np.nonzero(person == k + 1)
             np.testing.assert_allclose(
                 data['bbox_xywh'][row, :4],
-                [xs.min(), ys.min(), xs.ptp() + 1, ys.ptp() + 1])
+                [xs.min(), ys.min(),
+                 xs.ptp() + 1, ys.ptp() + 1])
 
 
 def test_coco_keypoints_are_projections_of_the_3d_joints(
-        synthetic_root, generator):
+        synthetic_root, session_generator):
     """Re-render the first group in memory: same keypoints as the file,
     and they are the perspective projections of the COCO-17 joints."""
     coco, anns = load_coco(synthetic_root)
-    results = generator.generate_group('coco', 'train', 0, range(GROUP_SIZE))
+    results = session_generator.generate_group('coco', 'train', 0,
+                                               range(GROUP_SIZE))
     for index, result in enumerate(results):
         stored = anns[index + 1]
         assert len(stored) == len(result.people)
@@ -169,10 +178,10 @@ def test_human_data_3d_joints_project_onto_2d_keypoints(
         assert people.min() >= 2 and people.max() <= 4
 
 
-@pytest.mark.parametrize('split,subset', THREE_D_SPLITS[:1] +
-                         THREE_D_SPLITS[-1:])
+@pytest.mark.parametrize('split,subset',
+                         THREE_D_SPLITS[:1] + THREE_D_SPLITS[-1:])
 def test_smplx_on_stored_parameters_reproduces_the_generator(
-        synthetic_root, generator, split, subset):
+        synthetic_root, session_generator, split, subset):
     """Plain smplx (not hpse_bench's wrapper) on the stored parameters
     gives the generator's vertices; the H36M regressor applied by hand to
     them gives the stored 3D joints."""
@@ -182,9 +191,10 @@ def test_smplx_on_stored_parameters_reproduces_the_generator(
     with contextlib.redirect_stdout(io.StringIO()):
         model = smplx.SMPL(model_path=smpl_model_file(root), num_betas=10)
     regressor = np.load(osp.join(root, 'J_regressor_h36m.npy'))
-    results = generator.generate_group(split, subset, 0, range(GROUP_SIZE))
-    vertices = np.concatenate(
-        [[p.vertices for p in r.people] for r in results])
+    results = session_generator.generate_group(split, subset, 0,
+                                               range(GROUP_SIZE))
+    vertices = np.concatenate([[p.vertices for p in r.people]
+                               for r in results])
     n = len(vertices)
     assert n <= len(data['image_path'])
     with torch.no_grad():
@@ -201,12 +211,12 @@ def test_smplx_on_stored_parameters_reproduces_the_generator(
 
 
 def test_densepose_points_and_masks_match_ray_casting(synthetic_root,
-                                                      generator):
+                                                      session_generator):
     """dp_I / dp_U / dp_V at every annotated point and the coarse part of
     sampled 256x256 mask cells equal what a ray through that pixel hits on
     the person's mesh."""
     coco, anns = load_coco(synthetic_root)
-    results = generator.generate_group('coco', 'train', 0, range(4))
+    results = session_generator.generate_group('coco', 'train', 0, range(4))
     dp = np.load(osp.join(get_smpl_root('embedded'), 'densepose_uv.npz'))
     charts, face_uv = dp['face_charts'], dp['face_uv']
     coarse_of = np.asarray(DENSEPOSE_CHART_TO_COARSE)
@@ -215,7 +225,7 @@ def test_densepose_points_and_masks_match_ray_casting(synthetic_root,
     for index, result in enumerate(results):
         cam = result.camera
         for a, person in zip(anns[index + 1], result.people):
-            caster = RayCaster([(person.vertices, generator.faces)],
+            caster = RayCaster([(person.vertices, session_generator.faces)],
                                cam.focal_length, cam.principal_point)
             x0, y0, w, h = a['bbox']
             assert len(a['dp_x']) == min(100, a['area'])
@@ -260,8 +270,9 @@ def frontal_scene(yaw_degrees=0.0, offset=(0.0, 0.0)):
     body_pose = np.zeros((23, 3))
     body_pose[15, 2] = np.radians(-60)  # left shoulder (joint 16): down
     body_pose[16, 2] = np.radians(60)
-    orient = (Rotation.from_euler('x', 180, degrees=True) *
-              Rotation.from_euler('y', yaw_degrees, degrees=True))
+    orient = (
+        Rotation.from_euler('x', 180, degrees=True) *
+        Rotation.from_euler('y', yaw_degrees, degrees=True))
     # SMPL rotates about the rest pelvis J0 = (0, -0.225, 0.025) of the
     # embedded model; put the pelvis on the optical axis at 3 m.
     person = PersonParams(
@@ -278,8 +289,8 @@ def test_visibility_frontal_back_side_and_occluded(generator):
     camera, person = frontal_scene(0)
     front = generator.render_people(camera, [person]).people[0].keypoints
     assert np.all(front[:, 2] >= 1)
-    for n in ('nose', 'left_eye', 'right_eye', 'left_shoulder',
-              'right_wrist', 'left_hip', 'right_knee', 'left_ankle'):
+    for n in ('nose', 'left_eye', 'right_eye', 'left_shoulder', 'right_wrist',
+              'left_hip', 'right_knee', 'left_ankle'):
         assert front[names[n], 2] == 2, n
 
     camera, person = frontal_scene(180)
@@ -303,8 +314,7 @@ def test_visibility_frontal_back_side_and_occluded(generator):
     nose = result.people[0].keypoints3d['coco_17'][names['nose']]
     verts, faces = box_mesh(nose * 0.8, [0.06, 0.05, 0.02])
     occluded = generator.render_people(
-        camera, [person],
-        [Occluder(verts, faces, np.array([0.5, 0.5, 0.5]))])
+        camera, [person], [Occluder(verts, faces, np.array([0.5, 0.5, 0.5]))])
     kp = occluded.people[0].keypoints
     for n in ('nose', 'left_eye', 'right_eye'):
         assert kp[names[n], 2] == 1, n
